@@ -1,0 +1,50 @@
+# Every target sets up .venv first (only when it is missing or its inputs changed),
+# so `make build` and `make test` are the only commands a fresh machine needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: build test check lint bench golden screenshots schema serve clean distclean
+
+build: $(STAMP)
+	$(BIN)/fiveml build
+
+test: $(STAMP)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/pytest -q
+
+check: $(STAMP)
+	$(BIN)/fiveml check
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+
+bench: $(STAMP)
+	$(BIN)/python -m pipeline.bench
+
+# Refresh the golden copies of episode 23's text outputs after an intended change.
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden
+
+screenshots: $(STAMP)
+	FIVEML_SCREENSHOTS=1 $(BIN)/pytest -q -m browser
+
+schema: $(STAMP)
+	$(BIN)/fiveml schema > episode.schema.json
+
+serve: $(STAMP)
+	$(BIN)/fiveml serve
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV)

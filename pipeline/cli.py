@@ -1,0 +1,188 @@
+"""The `fiveml` command. Thin: parse arguments, call the library, print, pick an exit code.
+
+Heavy libraries (matplotlib, moviepy) are imported only by the commands that draw or
+encode, so `fiveml check` starts fast. Exit codes: 0 all good, 1 problems in the
+content (or a failed build), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from pipeline.errors import ContentError, PipelineError, UsageError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"fiveml: error: {message}\n")
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("check", help="validate episodes and their references")
+    p.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or files (default: all)")
+    p.add_argument("--format", choices=["text", "json", "github"], default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (for CI)")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="also verify references against arXiv and Crossref (network)",
+    )
+    p.set_defaults(run=_run_check)
+
+
+def _add_build(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("build", help="render episodes into build/")
+    p.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or files (default: all)")
+    p.add_argument("--only", default="", help="comma-separated stages: blog,figures,video,site")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--force", action="store_true", help="rebuild everything, ignoring the cache")
+    p.add_argument("--shard", default=None, metavar="K/N", help="build only shard K of N")
+    p.add_argument("--aspect", choices=["16:9", "9:16"], default="16:9", help="video shape")
+    p.add_argument("--final", action="store_true", help="final-quality video (constant fps)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(run=_run_build)
+
+
+def _add_new(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("new", help="scaffold episodes/NNN.yaml")
+    p.add_argument("number", type=int)
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(run=_run_new)
+
+
+def _add_schema(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("schema", help="print the episode JSON Schema")
+    p.add_argument("--series", action="store_true", help="the series.yaml schema instead")
+    p.set_defaults(run=_run_schema)
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("serve", help="preview build/ with live reload")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=_run_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fiveml", description="The Five ML Concepts content pipeline.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_check, _add_build, _add_new, _add_schema, _add_serve):
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except ContentError as exc:
+        _print_problems(exc.problems, getattr(args, "format", "text"))
+        return EXIT_PROBLEMS
+    except PipelineError as exc:
+        if args.debug:
+            raise
+        print(f"fiveml: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fiveml: interrupted; finished outputs were kept", file=sys.stderr)
+        return 130
+
+
+def _print_problems(problems: list, fmt: str) -> None:
+    from pipeline.problems import format_problems
+
+    text = format_problems(problems, fmt)
+    if text:
+        print(text)
+
+
+def _project():
+    from pipeline.project import find_project
+
+    return find_project()
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from pipeline.check import check_project
+    from pipeline.problems import Severity, has_failures
+
+    project = _project()
+    result = check_project(project, project.select(args.episodes) if args.episodes else None)
+    problems = list(result.problems)
+    if args.online:
+        raise UsageError("--online reference checks are not built yet (issue 5)")
+    _print_problems(problems, args.format)
+    counts = {s: sum(p.severity == s for p in problems) for s in Severity}
+    if args.format == "text":
+        print(
+            f"checked {result.files} episode file(s): {counts[Severity.ERROR]} error(s), "
+            f"{counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} note(s)",
+            file=sys.stderr,
+        )
+    return EXIT_PROBLEMS if has_failures(problems, args.strict) else EXIT_OK
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from pipeline.build import BuildOptions, build_project
+
+    options = BuildOptions(
+        only=tuple(s for s in args.only.split(",") if s),
+        jobs=args.jobs,
+        force=args.force,
+        shard=args.shard,
+        aspect=args.aspect,
+        final=args.final,
+        quiet=args.quiet,
+    )
+    project = _project()
+    selected = project.select(args.episodes) if args.episodes else None
+    report = build_project(project, options, selected)
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from pipeline.load import load_series
+    from pipeline.scaffold import episode_scaffold
+
+    project = _project()
+    series, problems = load_series(project.series_file, project.display(project.series_file))
+    if series is None:
+        raise ContentError(problems)
+    if not 1 <= args.number <= 9999:
+        raise UsageError("an episode number is between 1 and 9999")
+    path = project.episode_path(args.number)
+    if path.exists() and not args.force:
+        raise UsageError(f"{project.display(path)} already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(episode_scaffold(args.number, series), encoding="utf-8")
+    print(
+        f"wrote {project.display(path)}; fill in every TODO, then run `fiveml check {args.number}`"
+    )
+    return EXIT_OK
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from pipeline.model import episode_json_schema, series_json_schema
+
+    schema = series_json_schema() if args.series else episode_json_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True))
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from pipeline.serve import serve
+
+    serve(_project(), port=args.port)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,501 @@
+"""Reading episode and series YAML with positions, and turning bad input into Problems.
+
+YAML is parsed into events by PyYAML's safe parser (the C one when available) and the
+data is composed here from those events, so that:
+- every value's line and column is remembered (`SourceMap`), for problems that point at it;
+- tags other than YAML's plain types (`!!python/object/...`, custom `!tags`) are refused
+  before anything is constructed;
+- aliases (`*name`) are refused, which makes "billion laughs" alias bombs impossible:
+  nothing is ever expanded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pipeline.model import Episode, Series
+from pipeline.problems import Problem, Severity
+
+MAX_FILE_BYTES = 1024 * 1024
+PLACEHOLDER_PREFIX = "TODO"
+
+try:  # the C parser is much faster; both emit the same events
+    _Parser: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Parser = yaml.SafeLoader
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass
+class SourceMap:
+    """Where each value (and each mapping key) of a YAML document stands in its file."""
+
+    file: str
+    values: dict[Path_, Position] = field(default_factory=dict)
+    keys: dict[Path_, Position] = field(default_factory=dict)
+
+    def locate(self, path: Path_, *, key: bool = False) -> Position:
+        """The position of `path`, or of its nearest ancestor that exists in the file."""
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return Position(1, 1)
+
+    def problem(
+        self, severity: Severity, path: Path_, message: str, *, key: bool = False
+    ) -> Problem:
+        where = self.locate(path, key=key)
+        return Problem(severity, self.file, where.line, where.column, format_path(path), message)
+
+
+@dataclass
+class LoadedEpisode:
+    """A validated episode with the source map its problems are located by."""
+
+    episode: Episode
+    source: SourceMap
+    path: Path
+
+
+class YamlRefused(Exception):
+    """The YAML is well-formed but uses something episode files may not contain."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        self.mark = mark
+        super().__init__(message)
+
+
+def format_path(path: Path_) -> str:
+    """('concepts', 2, 'analogy') -> 'concepts[2].analogy'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """The file as text, or a problem when it is too large, not UTF-8 or empty."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, [
+            Problem(
+                Severity.ERROR,
+                display,
+                1,
+                1,
+                "",
+                f"file is {size:,} bytes; episode files may be at most "
+                f"{MAX_FILE_BYTES:,} bytes (1 MiB). Is this the right file?",
+            )
+        ]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [
+            Problem(
+                Severity.ERROR,
+                display,
+                line,
+                column,
+                "",
+                f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}); "
+                "save it as UTF-8 in your editor",
+            )
+        ]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        return None, [
+            Problem(
+                Severity.ERROR,
+                display,
+                1,
+                1,
+                "",
+                "the file is empty; run `fiveml new NUMBER` for a filled-in scaffold",
+            )
+        ]
+    return text, []
+
+
+def parse_yaml(text: str, display: str) -> tuple[Any, SourceMap | None, list[Problem]]:
+    """Parse one YAML document into plain data and a SourceMap, or return problems."""
+    source = SourceMap(display)
+    parser = _Parser(text)
+    try:
+        data = _compose_document(parser, source)
+    except YamlRefused as exc:
+        return None, None, [_problem_at_mark(display, exc.mark, str(exc))]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        return (
+            None,
+            None,
+            [
+                _problem_at_mark(
+                    display,
+                    mark,
+                    f"YAML syntax error: {what}; check the indentation "
+                    "and quoting on this line or the one before it",
+                )
+            ],
+        )
+    except yaml.YAMLError as exc:
+        return None, None, [Problem(Severity.ERROR, display, 1, 1, "", f"YAML error: {exc}")]
+    finally:
+        parser.dispose()
+    return data, source, []
+
+
+def _problem_at_mark(display: str, mark: Any, message: str) -> Problem:
+    line = mark.line + 1 if mark is not None else 1
+    column = mark.column + 1 if mark is not None else 1
+    return Problem(Severity.ERROR, display, line, column, "", message)
+
+
+def _compose_document(parser: Any, source: SourceMap) -> Any:
+    parser.get_event()  # StreamStart
+    if parser.check_event(yaml.StreamEndEvent):
+        return None
+    parser.get_event()  # DocumentStart
+    data = _compose_node(parser, source, ())
+    parser.get_event()  # DocumentEnd
+    if not parser.check_event(yaml.StreamEndEvent):
+        event = parser.peek_event()
+        raise YamlRefused(
+            event.start_mark,
+            "the file holds more than one YAML document "
+            "(a second '---'); keep one episode per file",
+        )
+    return data
+
+
+def _compose_node(parser: Any, source: SourceMap, path: Path_) -> Any:
+    event = parser.get_event()
+    mark = event.start_mark
+    source.values[path] = Position(mark.line + 1, mark.column + 1)
+    if isinstance(event, yaml.AliasEvent):
+        raise YamlRefused(
+            mark,
+            f"YAML aliases (*{event.anchor}) are not allowed in episode "
+            "files; write the value out in full",
+        )
+    if getattr(event, "anchor", None):
+        raise YamlRefused(
+            mark,
+            f"YAML anchors (&{event.anchor}) are not allowed in episode "
+            "files; write the value out in full",
+        )
+    if isinstance(event, yaml.ScalarEvent):
+        return _construct_scalar(parser, event)
+    _refuse_custom_tag(event)
+    if isinstance(event, yaml.SequenceStartEvent):
+        items = []
+        while not parser.check_event(yaml.SequenceEndEvent):
+            items.append(_compose_node(parser, source, (*path, len(items))))
+        parser.get_event()
+        return items
+    if isinstance(event, yaml.MappingStartEvent):
+        mapping: dict[Any, Any] = {}
+        while not parser.check_event(yaml.MappingEndEvent):
+            key_event = parser.peek_event()
+            key = _compose_node(parser, source, (*path, "\0key"))
+            if not isinstance(key, str | int):
+                raise YamlRefused(key_event.start_mark, "mapping keys must be plain words")
+            key = str(key)
+            if key in mapping:
+                raise YamlRefused(
+                    key_event.start_mark, f"the key '{key}' appears twice here; keep one"
+                )
+            key_mark = key_event.start_mark
+            source.keys[(*path, key)] = Position(key_mark.line + 1, key_mark.column + 1)
+            mapping[key] = _compose_node(parser, source, (*path, key))
+        del source.values[(*path, "\0key")]
+        parser.get_event()
+        return mapping
+    raise YamlRefused(mark, f"unexpected YAML event {type(event).__name__}")
+
+
+def _refuse_custom_tag(event: Any) -> None:
+    tag = event.tag
+    if tag is not None and tag not in _PLAIN_TAGS and tag != "!":
+        raise YamlRefused(
+            event.start_mark,
+            f"the YAML tag '{tag}' is not allowed: episode "
+            "files hold plain text, numbers, lists and mappings only",
+        )
+
+
+def _construct_scalar(parser: Any, event: Any) -> Any:
+    if event.tag and event.tag != "!":
+        _refuse_custom_tag(event)
+        tag = event.tag
+    else:
+        tag = parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return parser.construct_object(node, deep=True)
+
+
+# --- Validation ------------------------------------------------------------------------
+
+
+def find_placeholders(data: Any, path: Path_ = ()) -> list[Path_]:
+    """Paths of values still holding the scaffold's 'TODO ...' text."""
+    if isinstance(data, str):
+        return [path] if data.strip().startswith(PLACEHOLDER_PREFIX) else []
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in find_placeholders(v, (*path, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in find_placeholders(v, (*path, i))]
+    return []
+
+
+def validate(
+    model: type[BaseModel], data: Any, source: SourceMap
+) -> tuple[BaseModel | None, list[Problem]]:
+    """Validate data against a model; every error becomes a located Problem."""
+    placeholders = find_placeholders(data)
+    problems = [
+        source.problem(
+            Severity.ERROR,
+            p,
+            "still a placeholder from `fiveml new`; replace the TODO text with the real value",
+        )
+        for p in placeholders
+    ]
+    try:
+        return (model.model_validate(data) if not problems else None), problems
+    except ValidationError as exc:
+        errors = [(e, _data_path(e["loc"], data)) for e in exc.errors(include_url=False)]
+        misspelt = {
+            (path[:-1], str(path[-1])) for e, path in errors if e["type"] == "extra_forbidden"
+        }
+        for error, path in errors:
+            if any(path[: len(p)] == p for p in placeholders):
+                continue  # already reported as a placeholder
+            if error["type"] == "missing" and _is_misspelt(path, misspelt):
+                continue  # the "unknown field ...; did you mean" problem says it all
+            problems.append(_validation_problem(model, data, source, error, path))
+        return None, problems
+
+
+def _is_misspelt(path: Path_, misspelt: set[tuple[Path_, str]]) -> bool:
+    names = [name for parent, name in misspelt if parent == path[:-1]]
+    return bool(difflib.get_close_matches(str(path[-1]), names, n=1, cutoff=0.6))
+
+
+# Plainer words for pydantic's most common messages.
+_FRIENDLY_TYPES = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "string_type": "expected text",
+    "list_type": "expected a list (lines starting with '- ')",
+    "dict_type": "expected a mapping of fields",
+    "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+    "date_from_datetime_parsing": "expected a date like 2026-11-29",
+    "date_parsing": "expected a date like 2026-11-29",
+    "date_type": "expected a date like 2026-11-29",
+    "bool_parsing": "expected true or false",
+    "float_parsing": "expected a number",
+}
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
+    """Drop the tags pydantic adds to the location inside a tagged union."""
+    path: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        is_last = i == len(loc) - 1
+        is_union_tag = (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and part not in node
+            and not is_last
+            and isinstance(loc[i + 1], str)
+            and (loc[i + 1] in node or i + 1 == len(loc) - 1)
+        )
+        if is_union_tag:
+            continue  # a tag pydantic adds inside a union, such as 'paper' or 'lr_schedule'
+        path.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(path)
+
+
+def _validation_problem(
+    model: type[BaseModel], data: Any, source: SourceMap, error: Any, path: Path_
+) -> Problem:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(path[-1])
+        allowed = _allowed_fields(model, data, path[:-1])
+        hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        fix = f"did you mean '{hint[0]}'?" if hint else f"allowed fields: {', '.join(allowed)}"
+        return source.problem(Severity.ERROR, path, f"unknown field '{name}'; {fix}", key=True)
+    if kind == "missing":
+        parent = format_path(path[:-1]) or "the episode"
+        return source.problem(
+            Severity.ERROR, path, f"required field '{path[-1]}' is missing from {parent}; add it"
+        )
+    if kind == "union_tag_not_found" or kind == "union_tag_invalid":
+        return source.problem(Severity.ERROR, path, _tag_message(error))
+    value = error.get("input")
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    message = _FRIENDLY_TYPES.get(kind, error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return source.problem(Severity.ERROR, path, f"{message} (got {shown})")
+
+
+def _tag_message(error: Any) -> str:
+    ctx = error.get("ctx", {})
+    expected = ctx.get("expected_tags", "")
+    found = ctx.get("tag")
+    if found is None:
+        return f"'kind' is missing; choose one of: {expected}"
+    return f"unknown kind '{found}'; choose one of: {expected}"
+
+
+def _allowed_fields(model: type[BaseModel], data: Any, path: Path_) -> list[str]:
+    """The field names allowed at `path`, found by walking the model's annotations."""
+    current: Any = model
+    node = data
+    for part in path:
+        current = _unwrap(current, node)
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        info = current.model_fields.get(part)
+        if info is None:
+            return []
+        current = info.annotation
+        node = node.get(part) if isinstance(node, dict) else None
+    current = _unwrap(current, node)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Reduce list[X], X | None, Annotated[...] and unions to the model `node` fits."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin is list:
+            annotation = get_args(annotation)[0]
+            return annotation
+        elif origin in (Union, types.UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = _pick_union_member(options, node)
+        else:
+            return annotation
+
+
+def _pick_union_member(options: list[Any], node: Any) -> Any:
+    models = [_unwrap(o, node) for o in options]
+    if isinstance(node, dict):
+        for candidate in models:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                kind_field = candidate.model_fields.get("kind")
+                if kind_field is not None and node.get("kind") in get_args(kind_field.annotation):
+                    return candidate
+        keys = set(node)
+        best = max(
+            (m for m in models if isinstance(m, type) and issubclass(m, BaseModel)),
+            key=lambda m: len(keys & set(m.model_fields)),
+            default=None,
+        )
+        if best is not None:
+            return best
+    return models[0] if models else None
+
+
+# --- Whole files -----------------------------------------------------------------------
+
+
+def load_series(path: Path, display: str) -> tuple[Series | None, list[Problem]]:
+    """Series settings from `series.yaml`; defaults when the file does not exist."""
+    if not path.exists():
+        return Series(), []
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    data, source, problems = parse_yaml(text, display)
+    if source is None:
+        return None, problems
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [
+            source.problem(Severity.ERROR, (), "series.yaml must be a mapping of settings")
+        ]
+    series, problems = validate(Series, data, source)
+    return typing.cast(Series | None, series), problems
+
+
+def load_episode(path: Path, display: str) -> tuple[LoadedEpisode | None, list[Problem]]:
+    """One episode file: read, parse, validate. Problems instead of exceptions."""
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    data, source, problems = parse_yaml(text, display)
+    if source is None:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [
+            source.problem(
+                Severity.ERROR,
+                (),
+                "an episode file must be a mapping with 'number' and 'concepts'; see `fiveml new`",
+            )
+        ]
+    episode, problems = validate(Episode, data, source)
+    if episode is None:
+        return None, problems
+    return LoadedEpisode(typing.cast(Episode, episode), source, path), problems

@@ -1,0 +1,58 @@
+"""Shared fixtures: scratch series built in tmp_path from the real episode 23."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+EPISODE_23 = REPO / "episodes" / "023.yaml"
+SEED = REPO.parent / "shared" / "seeds" / "five-ml-concepts-23.txt"
+
+
+@pytest.fixture
+def series_dir(tmp_path: Path) -> Path:
+    """A project folder with the repository's series.yaml and episode 23."""
+    (tmp_path / "episodes").mkdir()
+    shutil.copy(REPO / "series.yaml", tmp_path / "series.yaml")
+    shutil.copy(EPISODE_23, tmp_path / "episodes" / "023.yaml")
+    if (REPO / "references.lock.json").exists():
+        shutil.copy(REPO / "references.lock.json", tmp_path / "references.lock.json")
+    return tmp_path
+
+
+@pytest.fixture
+def project(series_dir: Path) -> Project:
+    return Project(series_dir)
+
+
+def edit_episode(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace `old` by `new` in a YAML file, failing loudly when `old` is absent."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+@pytest.fixture
+def fiveml(
+    series_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run the real `fiveml` entry point in the scratch series; returns (code, out, err)."""
+    monkeypatch.chdir(series_dir)
+    monkeypatch.delenv("FIVEML_ROOT", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -1,0 +1,155 @@
+"""The `fiveml` command: exit codes, output formats, `new`, `schema`, start-up cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import REPO, edit_episode
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+def test_check_passes_on_episode_23(fiveml: Run) -> None:
+    code, _, err = fiveml("check")
+    assert code == 0
+    assert "checked 1 episode file(s): 0 error(s), 0 warning(s)" in err
+
+
+def test_check_text_format_and_exit_1(fiveml: Run, series_dir: Path) -> None:
+    edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
+    code, out, _ = fiveml("check", "23")
+    assert code == 1
+    assert out.startswith("episodes/023.yaml:40:14: error: concepts[1].analogy: an analogy starts")
+
+
+def test_check_json_format(fiveml: Run, series_dir: Path) -> None:
+    edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
+    code, out, _ = fiveml("check", "--format", "json")
+    assert code == 1
+    problems = [p for p in json.loads(out) if p["severity"] != "info"]
+    assert problems == [
+        {
+            "severity": "error",
+            "file": "episodes/023.yaml",
+            "line": 40,
+            "column": 14,
+            "field": "concepts[1].analogy",
+            "message": "an analogy starts with 'Like' (got 'Asking a librarian to look …'); "
+            "e.g. 'Like tasting food before serving it to all your guests.'",
+        }
+    ]
+
+
+def test_check_github_format(fiveml: Run, series_dir: Path) -> None:
+    edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
+    code, out, _ = fiveml("check", "--format", "github")
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.startswith(
+        "::error file=episodes/023.yaml,line=40,col=14,title=concepts[1].analogy::"
+        "an analogy starts with 'Like'"
+    )
+
+
+def test_strict_turns_warnings_into_failure(fiveml: Run, series_dir: Path) -> None:
+    second = series_dir / "episodes" / "024.yaml"
+    second.write_text(
+        (series_dir / "episodes" / "023.yaml").read_text().replace("number: 23", "number: 24")
+    )
+    assert fiveml("check", "23")[0] == 0
+    code, out, _ = fiveml("check", "23", "--strict")
+    assert code == 1
+    assert "warning: concepts[0].name: 'Emergent Behavior' is already covered by episode 24" in out
+
+
+def test_unknown_episode_is_a_usage_error(fiveml: Run) -> None:
+    code, _, err = fiveml("check", "99")
+    assert code == 2
+    assert (
+        err == "fiveml: error: no episode file episodes/099.yaml; the episodes are in episodes/\n"
+    )
+
+
+def test_bad_option_is_a_usage_error(fiveml: Run) -> None:
+    code, _, err = fiveml("check", "--format", "xml")
+    assert code == 2
+    assert "invalid choice: 'xml'" in err
+
+
+def test_new_scaffold_fails_check_with_placeholders(fiveml: Run, series_dir: Path) -> None:
+    code, out, _ = fiveml("new", "24")
+    assert code == 0
+    assert out == "wrote episodes/024.yaml; fill in every TODO, then run `fiveml check 24`\n"
+    text = (series_dir / "episodes" / "024.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=../episode.schema.json\n")
+    code, out, _ = fiveml("check", "24")
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 5 * 9  # every required field of every concept
+    assert all("still a placeholder from `fiveml new`" in line for line in lines)
+    assert "episodes/024.yaml:19:13: error: concepts[0].reference.year: still a placeholder" in out
+
+
+def test_new_refuses_to_overwrite(fiveml: Run) -> None:
+    code, _, err = fiveml("new", "23")
+    assert code == 2
+    assert "episodes/023.yaml already exists; use --force to overwrite it" in err
+
+
+def test_filled_scaffold_passes(fiveml: Run, series_dir: Path) -> None:
+    fiveml("new", "24")
+    path = series_dir / "episodes" / "024.yaml"
+    text = path.read_text()
+    for i in range(1, 6):
+        text = text.replace(f"TODO name of concept {i}", f"Concept Number {i}", 1)
+    text = (
+        text.replace("TODO two or three sentences", "It does a thing. It helps.")
+        .replace("TODO one sentence", "It matters.")
+        .replace("TODO Like ...", "Like a thing.")
+        .replace("TODO a few words", "A short summary")
+        .replace("TODO paper title", "A Paper")
+        .replace("TODO First Author", "Ann Author")
+        .replace("year: TODO", "year: 2020")
+        .replace("arxiv: TODO", 'arxiv: "2001.00001"')
+    )
+    path.write_text(text)
+    _, out, _ = fiveml("check", "24")
+    assert [line for line in out.splitlines() if ": error:" in line] == []
+
+
+def test_schema_matches_the_committed_file(fiveml: Run) -> None:
+    code, out, _ = fiveml("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert schema["additionalProperties"] is False
+    assert "analogy" in schema["$defs"]["Concept"]["properties"]
+    assert out == (REPO / "episode.schema.json").read_text(), "run `make schema`"
+    assert fiveml("schema", "--series")[1] == (REPO / "series.schema.json").read_text()
+
+
+def test_check_does_not_import_heavy_libraries(series_dir: Path) -> None:
+    code = (
+        "import sys; from pipeline.cli import main; rc = main(['check']);"
+        "heavy = [m for m in ('matplotlib', 'moviepy', 'numpy', 'jinja2') if m in sys.modules];"
+        "print(heavy); sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=series_dir, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_python_dash_m_pipeline_works(series_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check"],
+        cwd=series_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
