@@ -1,0 +1,479 @@
+"""The build: load, check, plan targets, render what is stale, write atomically.
+
+Reads top to bottom like the architecture:
+
+    check_project   load series + episodes, validate, content rules (nothing is written
+                    when any error is found: the previous good build stays as it is)
+    plan            one Target per output group, each with a hash of exactly its inputs
+    render          stale targets only, in a process pool when there is enough work
+    write           every file to a temporary name, then renamed; the manifest last
+
+Stages do not know about caching, processes or files on disk: each is a pure function
+from validated models to {relative path: bytes}, looked up by name in `STAGES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.check import check_project
+from pipeline.errors import ContentError, UsageError
+from pipeline.model import Episode, Series
+from pipeline.problems import Problem, Severity, format_problems
+from pipeline.project import Project
+
+ALL_STAGES = ("blog", "site")  # figures and video join as their stages land
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    only: tuple[str, ...] = ()
+    jobs: int | None = None
+    force: bool = False
+    shard: str | None = None
+    aspect: str = "16:9"
+    final: bool = False
+    quiet: bool = False
+
+
+@dataclass
+class BuildReport:
+    built: int = 0
+    skipped: int = 0
+    failed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    stages: tuple[str, ...] = ()
+    built_targets: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One unit of work: a stage applied to its inputs, producing a group of files."""
+
+    key: str  # e.g. "blog/023", "site"
+    stage: str
+    inputs_hash: str
+    payload: dict[str, Any]  # what the stage's render function receives (picklable)
+    heavy: bool = False  # worth a worker process even when there is little else to do
+
+
+# --- Stage registry --------------------------------------------------------------------
+
+
+def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
+    from pipeline.blog import Assets, Neighbours, render_episode
+
+    episode = Episode.model_validate_json(payload["episode"])
+    series = Series.model_validate_json(payload["series"])
+    env = _environment(payload["templates"])
+    files = render_episode(
+        env, episode, series, Neighbours(*payload["neighbours"]), Assets(**payload["assets"])
+    )
+    return {path: text.encode("utf-8") for path, text in files.items()}
+
+
+def _render_site(payload: dict[str, Any]) -> dict[str, bytes]:
+    from pipeline.site import render_site
+
+    episodes = [Episode.model_validate_json(e) for e in payload["episodes"]]
+    series = Series.model_validate_json(payload["series"])
+    files = render_site(_environment(payload["templates"]), episodes, series)
+    return {path: text.encode("utf-8") for path, text in files.items()}
+
+
+def _render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
+    from pipeline.figures.render import render_episode_figures
+
+    episode = Episode.model_validate_json(payload["episode"])
+    series = Series.model_validate_json(payload["series"])
+    return render_episode_figures(episode, series)
+
+
+def _render_video(payload: dict[str, Any]) -> dict[str, bytes]:
+    from pipeline.video.assemble import render_episode_video
+
+    episode = Episode.model_validate_json(payload["episode"])
+    series = Series.model_validate_json(payload["series"])
+    return render_episode_video(episode, series, Path(payload["cache"]), payload["options"])
+
+
+STAGES: dict[str, Callable[[dict[str, Any]], dict[str, bytes]]] = {
+    "blog": _render_blog,
+    "figures": _render_figures,
+    "video": _render_video,
+    "site": _render_site,
+}
+
+
+@lru_cache(maxsize=4)
+def _environment(templates: str) -> Any:
+    from pipeline.render import make_environment
+
+    return make_environment(Path(templates))
+
+
+def run_target(stage: str, payload: dict[str, Any]) -> dict[str, bytes]:
+    """Render one target (in this process or a worker)."""
+    return STAGES[stage](payload)
+
+
+# --- Planning --------------------------------------------------------------------------
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _templates_hash(templates: Path) -> str:
+    files = sorted(p for p in templates.rglob("*") if p.is_file())
+    return _digest(*(f"{p.relative_to(templates)}\n".encode() + p.read_bytes() for p in files))
+
+
+def _code_hash(*modules: str) -> str:
+    """Hash of a stage's source files, so a code change rebuilds what it renders."""
+    root = Path(__file__).resolve().parent
+    parts = []
+    for module in modules:
+        path = root / module
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+        parts += [f.read_bytes() for f in files]
+    return _digest(*parts)
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard takes K/N, e.g. 1/4 (got '{text}')") from None
+    if not 1 <= k <= n:
+        raise UsageError(f"--shard K/N needs 1 <= K <= N (got '{text}')")
+    return k, n
+
+
+def in_shard(number: int, shard: tuple[int, int] | None) -> bool:
+    """Stable: an episode's shard depends only on its number."""
+    return shard is None or (number % shard[1]) == shard[0] - 1
+
+
+def plan(
+    project: Project,
+    series: Series,
+    episodes: list[Episode],
+    all_numbers: list[int],
+    stages: tuple[str, ...],
+    options: BuildOptions,
+    all_episodes: list[Episode] | None = None,
+) -> list[Target]:
+    """The targets of this build, each keyed by a hash of exactly what it depends on."""
+    templates = project.templates_dir
+    templates_hash = _templates_hash(templates)
+    series_json = series.model_dump_json()
+    cache_dir = str(project.root / ".cache")
+    targets: list[Target] = []
+    numbers = sorted(all_numbers)
+    assets = {
+        "figures": "figures" in stages or _already_built(project, "figures"),
+        "video": "video" in stages or _already_built(project, "video"),
+    }
+    code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
+    for episode in episodes:
+        episode_json = episode.model_dump_json()
+        position = numbers.index(episode.number)
+        neighbours = (
+            numbers[position - 1] if position > 0 else None,
+            numbers[position + 1] if position + 1 < len(numbers) else None,
+        )
+        if "blog" in stages:
+            payload = {
+                "episode": episode_json,
+                "series": series_json,
+                "templates": str(templates),
+                "neighbours": neighbours,
+                "assets": assets,
+            }
+            targets.append(
+                Target(
+                    f"blog/{episode.slug}",
+                    "blog",
+                    _digest(
+                        code["blog"],
+                        templates_hash,
+                        episode_json,
+                        series_json,
+                        json.dumps(neighbours),
+                        json.dumps(assets, sort_keys=True),
+                    ),
+                    payload,
+                )
+            )
+        if "figures" in stages:
+            figure_inputs = json.dumps(
+                [
+                    [c.name, c.one_liner, c.figure.model_dump_json() if c.figure else None]
+                    for c in episode.concepts
+                ]
+            )
+            targets.append(
+                Target(
+                    f"figures/{episode.slug}",
+                    "figures",
+                    _digest(
+                        code["figures"],
+                        figure_inputs,
+                        series.theme.model_dump_json(),
+                        json.dumps([series.video.width, series.video.height]),
+                    ),
+                    {"episode": episode_json, "series": series_json},
+                    heavy=True,
+                )
+            )
+        if "video" in stages:
+            video_options = {"aspect": options.aspect, "final": options.final}
+            targets.append(
+                Target(
+                    f"video/{episode.slug}",
+                    "video",
+                    _digest(
+                        code["video"],
+                        code["figures"],
+                        episode_json,
+                        series_json,
+                        json.dumps(video_options, sort_keys=True),
+                        json.dumps(neighbours),
+                    ),
+                    {
+                        "episode": episode_json,
+                        "series": series_json,
+                        "cache": cache_dir,
+                        "options": video_options,
+                    },
+                    heavy=True,
+                )
+            )
+    if "site" in stages:
+        everyone = all_episodes if all_episodes is not None else episodes
+        site_json = [e.model_dump_json() for e in sorted(everyone, key=lambda e: e.number)]
+        targets.append(
+            Target(
+                "site",
+                "site",
+                _digest(code["site"], templates_hash, series_json, *site_json),
+                {"episodes": site_json, "series": series_json, "templates": str(templates)},
+            )
+        )
+    return targets
+
+
+_STAGE_CODE = {
+    "blog": ("blog.py", "render.py", "text.py", "model.py"),
+    "site": ("site.py", "render.py", "blog.py", "model.py"),
+    "figures": ("figures", "model.py"),
+    "video": ("video", "text.py", "model.py"),
+}
+
+
+def _already_built(project: Project, stage: str) -> bool:
+    manifest = read_manifest(project.build_dir)
+    return any(key.startswith(f"{stage}/") for key in manifest.get("targets", {}))
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+def safe_output_path(build_dir: Path, relative: str) -> Path:
+    """The absolute path of an output, refusing anything that would leave build/."""
+    path = (build_dir / relative).resolve()
+    if not path.is_relative_to(build_dir.resolve()) or os.path.isabs(relative):
+        raise UsageError(f"refusing to write outside build/: {relative}")
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside the file, then rename: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": MANIFEST_VERSION, "targets": {}}
+    if data.get("version") != MANIFEST_VERSION:
+        return {"version": MANIFEST_VERSION, "targets": {}}
+    return data
+
+
+def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    write_atomic(build_dir / MANIFEST, text.encode("utf-8"))
+
+
+def _is_fresh(build_dir: Path, entry: dict[str, Any] | None, target: Target) -> bool:
+    if entry is None or entry.get("hash") != target.inputs_hash:
+        return False
+    return all((build_dir / f).is_file() for f in entry.get("files", []))
+
+
+# --- The build -------------------------------------------------------------------------
+
+
+def build_project(
+    project: Project, options: BuildOptions, selected: list[Path] | None = None
+) -> BuildReport:
+    started = time.perf_counter()
+    stages = options.only or ALL_STAGES
+    unknown = [s for s in stages if s not in ALL_STAGES]
+    if unknown:
+        raise UsageError(f"unknown stage '{unknown[0]}'; stages are {', '.join(ALL_STAGES)}")
+    shard = parse_shard(options.shard)
+
+    result = check_project(project, selected)
+    errors = [p for p in result.problems if p.severity == Severity.ERROR]
+    if errors or result.series is None:
+        raise ContentError(errors or result.problems)
+    series = result.series
+    all_episodes = [loaded.episode for loaded in result.episodes]
+    if selected is not None:
+        everyone = check_project(project).episodes
+        all_episodes = [loaded.episode for loaded in everyone]
+    chosen = [
+        loaded.episode for loaded in result.episodes if in_shard(loaded.episode.number, shard)
+    ]
+    numbers = [e.number for e in all_episodes]
+
+    targets = plan(project, series, chosen, numbers, stages, options, all_episodes)
+    build_dir = project.build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(build_dir)
+    known = manifest["targets"]
+    stale = [t for t in targets if options.force or not _is_fresh(build_dir, known.get(t.key), t)]
+    report = BuildReport(stages=stages, skipped=len(targets) - len(stale))
+
+    progress = _Progress(len(stale), quiet=options.quiet)
+    for target, files in _render_all(stale, options.jobs, report, progress):
+        for relative, data in files.items():
+            write_atomic(safe_output_path(build_dir, relative), data)
+        old_files = set(known.get(target.key, {}).get("files", []))
+        for gone in old_files - set(files):
+            (build_dir / gone).unlink(missing_ok=True)
+        known[target.key] = {"hash": target.inputs_hash, "files": sorted(files)}
+        report.built += 1
+        report.built_targets.append(target.key)
+        write_manifest(build_dir, manifest)  # after each target: always matches the disk
+    progress.close()
+
+    if selected is None and shard is None:
+        report.removed = _remove_deleted_episodes(build_dir, manifest, set(numbers))
+    write_manifest(build_dir, manifest)
+    report.seconds = time.perf_counter() - started
+    if not options.quiet:
+        print(_summary(report), file=sys.stderr)
+    return report
+
+
+def _render_all(
+    stale: list[Target], jobs: int | None, report: BuildReport, progress: _Progress
+) -> Iterable[tuple[Target, dict[str, bytes]]]:
+    """Render stale targets, in a process pool when it pays; yields them in plan order."""
+    workers = jobs or os.cpu_count() or 1
+    pooled = workers > 1 and (len(stale) >= 8 or sum(t.heavy for t in stale) >= 2)
+    if not pooled:
+        for target in stale:
+            progress.step(target.key)
+            try:
+                files = run_target(target.stage, target.payload)
+            except Exception as exc:  # a stage bug: report it, keep the other targets
+                _report_failure(report, target, exc)
+                continue
+            yield target, files
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: list[tuple[Target, Future[dict[str, bytes]]]] = [
+            (t, pool.submit(run_target, t.stage, t.payload)) for t in stale
+        ]
+        for target, future in futures:
+            progress.step(target.key)
+            try:
+                yield target, future.result()
+            except Exception as exc:  # a stage bug: report it, keep the other targets
+                _report_failure(report, target, exc)
+
+
+def _report_failure(report: BuildReport, target: Target, exc: BaseException) -> None:
+    report.failed += 1
+    print(f"fiveml: {target.key} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def _remove_deleted_episodes(build_dir: Path, manifest: dict[str, Any], numbers: set[int]) -> int:
+    """Outputs of episodes whose YAML was removed are removed too."""
+    removed = 0
+    for key in list(manifest["targets"]):
+        _, _, slug = key.partition("/")
+        if slug.isdigit() and int(slug) not in numbers:
+            for relative in manifest["targets"][key]["files"]:
+                (build_dir / relative).unlink(missing_ok=True)
+            del manifest["targets"][key]
+            removed += 1
+    return removed
+
+
+def _summary(report: BuildReport) -> str:
+    return (
+        f"build ({', '.join(report.stages)}): {report.built} built, {report.skipped} up to date, "
+        f"{report.failed} failed, {report.removed} removed in {report.seconds:.2f} s"
+    )
+
+
+class _Progress:
+    """A progress bar (rich) on a terminal for builds with more than a few targets."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self._bar = None
+        if quiet or total < 2 or not sys.stderr.isatty():
+            return
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("building", total=total)
+
+    def step(self, label: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=label)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def print_problems(problems: list[Problem]) -> None:
+    if problems:
+        print(format_problems(problems, "text"), file=sys.stderr)

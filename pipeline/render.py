@@ -1,0 +1,76 @@
+"""Shared rendering helpers: the Jinja environment and the text filters every stage uses.
+
+Episode text is data. It may hold inline Markdown (emphasis, code, links); raw HTML in it
+is escaped, never passed through, and links with schemes other than http, https and
+mailto are removed from HTML output (the check reports them as problems first).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from pathlib import Path
+
+import jinja2
+import markdown
+import nh3
+from markupsafe import Markup
+
+SAFE_URL_SCHEMES = {"http", "https", "mailto"}
+# Characters that can start inline Markdown or HTML; text without them needs no parser.
+_MARKUP_CHARS = re.compile(r"[*_`\[\]<>&\\!]")
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown() -> markdown.Markdown:
+    md = markdown.Markdown(extensions=[], output_format="html")
+    # Documented way to make Python-Markdown escape raw HTML instead of passing it through.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return md
+
+
+def inline_html(text: str) -> Markup:
+    """Episode text (inline Markdown) as safe HTML without the surrounding <p>."""
+    if not _MARKUP_CHARS.search(text):
+        return Markup(html.escape(text, quote=False))
+    rendered = _markdown().reset().convert(text)
+    cleaned = nh3.clean(rendered, url_schemes=SAFE_URL_SCHEMES, link_rel="noopener")
+    if cleaned.startswith("<p>") and cleaned.endswith("</p>") and cleaned.count("<p>") == 1:
+        cleaned = cleaned[3:-4]
+    return Markup(cleaned)
+
+
+def markdown_text(text: str) -> str:
+    """Episode text for a Markdown file: raw HTML neutralised so it shows as text."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return markdown_text(" ".join(text.split())).replace("|", "\\|")
+
+
+def plain_text(text: str) -> str:
+    """Episode text with inline Markdown removed (alt text, feed summaries, CSV)."""
+    from pipeline.text import strip_inline_markdown
+
+    return strip_inline_markdown(text)
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    """Jinja with autoescaping for HTML and XML and StrictUndefined (a typo fails the build)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["inline"] = inline_html
+    env.filters["md"] = markdown_text
+    env.filters["md_cell"] = markdown_cell
+    env.filters["plain"] = plain_text
+    return env
