@@ -32,7 +32,7 @@ from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity, format_problems
 from pipeline.project import Project
 
-ALL_STAGES = ("blog", "site")  # figures and video join as their stages land
+ALL_STAGES = ("blog", "figures", "site")  # video joins as its stage lands
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 
@@ -100,11 +100,11 @@ def _render_site(payload: dict[str, Any]) -> dict[str, bytes]:
 
 
 def _render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
-    from pipeline.figures.render import render_episode_figures
+    from pipeline.figures.render import render_concept_figure
 
     episode = Episode.model_validate_json(payload["episode"])
     series = Series.model_validate_json(payload["series"])
-    return render_episode_figures(episode, series)
+    return render_concept_figure(episode, payload["index"], series)
 
 
 def _render_video(payload: dict[str, Any]) -> dict[str, bytes]:
@@ -231,26 +231,23 @@ def plan(
                 )
             )
         if "figures" in stages:
-            figure_inputs = json.dumps(
-                [
-                    [c.name, c.one_liner, c.figure.model_dump_json() if c.figure else None]
-                    for c in episode.concepts
-                ]
-            )
-            targets.append(
-                Target(
-                    f"figures/{episode.slug}",
-                    "figures",
-                    _digest(
-                        code["figures"],
-                        figure_inputs,
-                        series.theme.model_dump_json(),
-                        json.dumps([series.video.width, series.video.height]),
-                    ),
-                    {"episode": episode_json, "series": series_json},
-                    heavy=True,
+            theme_json = series.theme.model_dump_json()
+            size_json = json.dumps([series.video.width, series.video.height])
+            for index, concept in enumerate(episode.concepts):
+                # A figure depends on its spec (or, for a title card, name and one-liner).
+                if concept.figure is not None:
+                    inputs = concept.figure.model_dump_json()
+                else:
+                    inputs = json.dumps([concept.name, concept.one_liner])
+                targets.append(
+                    Target(
+                        f"figures/{episode.slug}/{concept.slug}",
+                        "figures",
+                        _digest(code["figures"], inputs, theme_json, size_json),
+                        {"episode": episode_json, "series": series_json, "index": index},
+                        heavy=True,
+                    )
                 )
-            )
         if "video" in stages:
             video_options = {"aspect": options.aspect, "final": options.final}
             targets.append(
@@ -436,7 +433,7 @@ def _remove_deleted_episodes(build_dir: Path, manifest: dict[str, Any], numbers:
     """Outputs of episodes whose YAML was removed are removed too."""
     removed = 0
     for key in list(manifest["targets"]):
-        _, _, slug = key.partition("/")
+        slug = key.split("/")[1] if "/" in key else ""
         if slug.isdigit() and int(slug) not in numbers:
             for relative in manifest["targets"][key]["files"]:
                 (build_dir / relative).unlink(missing_ok=True)

@@ -303,7 +303,7 @@ def validate(
     try:
         return (model.model_validate(data) if not problems else None), problems
     except ValidationError as exc:
-        errors = [(e, _data_path(e["loc"], data)) for e in exc.errors(include_url=False)]
+        errors = [(e, _data_path(e["loc"], data, e["type"])) for e in exc.errors(include_url=False)]
         misspelt = {
             (path[:-1], str(path[-1])) for e, path in errors if e["type"] == "extra_forbidden"
         }
@@ -339,8 +339,12 @@ _FRIENDLY_TYPES = {
 }
 
 
-def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
-    """Drop the tags pydantic adds to the location inside a tagged union."""
+def _data_path(loc: tuple[Any, ...], data: Any, error_type: str) -> Path_:
+    """Drop the tags pydantic adds to the location inside a tagged union.
+
+    A location element naming no key of the mapping it points into is such a tag, except
+    the last element of a 'missing' error, which names the absent field.
+    """
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
@@ -349,9 +353,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
             isinstance(node, dict)
             and isinstance(part, str)
             and part not in node
-            and not is_last
-            and isinstance(loc[i + 1], str)
-            and (loc[i + 1] in node or i + 1 == len(loc) - 1)
+            and not (is_last and error_type == "missing")
+            and (is_last or isinstance(loc[i + 1], str))
+            and (is_last or loc[i + 1] in node or i + 1 == len(loc) - 1)
         )
         if is_union_tag:
             continue  # a tag pydantic adds inside a union, such as 'paper' or 'lr_schedule'

@@ -8,9 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import REPO, edit_episode
+from tests.conftest import EPISODE_23, REPO, edit_episode
 
 Run = Callable[..., tuple[int, str, str]]
+ANALOGY_LINE = next(
+    i
+    for i, line in enumerate(EPISODE_23.read_text().splitlines(), 1)
+    if "analogy: Like asking" in line
+)
 
 
 def test_check_passes_on_episode_23(fiveml: Run) -> None:
@@ -23,7 +28,9 @@ def test_check_text_format_and_exit_1(fiveml: Run, series_dir: Path) -> None:
     edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
     code, out, _ = fiveml("check", "23")
     assert code == 1
-    assert out.startswith("episodes/023.yaml:40:14: error: concepts[1].analogy: an analogy starts")
+    assert out.startswith(
+        f"episodes/023.yaml:{ANALOGY_LINE}:14: error: concepts[1].analogy: an analogy starts"
+    )
 
 
 def test_check_json_format(fiveml: Run, series_dir: Path) -> None:
@@ -35,7 +42,7 @@ def test_check_json_format(fiveml: Run, series_dir: Path) -> None:
         {
             "severity": "error",
             "file": "episodes/023.yaml",
-            "line": 40,
+            "line": ANALOGY_LINE,
             "column": 14,
             "field": "concepts[1].analogy",
             "message": "an analogy starts with 'Like' (got 'Asking a librarian to look …'); "
@@ -50,7 +57,7 @@ def test_check_github_format(fiveml: Run, series_dir: Path) -> None:
     assert code == 1
     first = out.splitlines()[0]
     assert first.startswith(
-        "::error file=episodes/023.yaml,line=40,col=14,title=concepts[1].analogy::"
+        f"::error file=episodes/023.yaml,line={ANALOGY_LINE},col=14,title=concepts[1].analogy::"
         "an analogy starts with 'Like'"
     )
 
