@@ -32,7 +32,7 @@ from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity, format_problems
 from pipeline.project import Project
 
-ALL_STAGES = ("blog", "figures", "site")  # video joins as its stage lands
+ALL_STAGES = ("blog", "figures", "video", "site")
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 
@@ -249,7 +249,11 @@ def plan(
                     )
                 )
         if "video" in stages:
-            video_options = {"aspect": options.aspect, "final": options.final}
+            video_options = {
+                "aspect": options.aspect,
+                "final": options.final,
+                "next": neighbours[1],
+            }
             targets.append(
                 Target(
                     f"video/{episode.slug}",

@@ -33,6 +33,11 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also verify references against arXiv and Crossref (network)",
     )
+    p.add_argument(
+        "--speech",
+        action="store_true",
+        help="also synthesize each concept's narration and check its length",
+    )
     p.set_defaults(run=_run_check)
 
 
@@ -119,6 +124,10 @@ def _run_check(args: argparse.Namespace) -> int:
     problems = list(result.problems)
     if args.online:
         raise UsageError("--online reference checks are not built yet (issue 5)")
+    if args.speech and result.series is not None:
+        from pipeline.video.timing import check_narration_lengths
+
+        problems += check_narration_lengths(result.episodes, result.series)
     _print_problems(problems, args.format)
     counts = {s: sum(p.severity == s for p in problems) for s in Severity}
     if args.format == "text":

@@ -36,6 +36,13 @@ class VideoSettings(StrictModel):
     pause_seconds: float = Field(
         0.6, ge=0, le=5, description="Silence after each slide's narration."
     )
+    encoder: Literal["ffmpeg", "moviepy"] = Field(
+        "ffmpeg",
+        description=(
+            "'ffmpeg' encodes the stills directly (fast); 'moviepy' uses moviepy's clip "
+            "pipeline (every frame through Python; much slower)."
+        ),
+    )
 
 
 class ThemeSettings(StrictModel):

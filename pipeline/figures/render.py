@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pipeline.model import Concept, Episode, Series
 
 DPI = 100
+DESIGN_WIDTH = 12.8  # inches: every figure is laid out at 1280 px wide and scaled from that
 # Metadata matplotlib would otherwise stamp into files (dates, versions): left out.
 _PNG_METADATA = {"Software": None}
 _SVG_METADATA = {"Date": None, "Creator": None}
@@ -41,8 +42,11 @@ def render_figure(
     """One figure as {'png': bytes, 'svg': bytes}."""
     width, height = size or (series.video.width, series.video.height)
     kind = get_kind(spec.kind)  # type: ignore[attr-defined]
+    # Lay out at the design width and scale by dpi, so text keeps its proportions at
+    # any output size (a slide's figure box, a social card, the video frame).
+    dpi = width / DESIGN_WIDTH
     with plt.rc_context(rc_params(series.theme)):
-        fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        fig = plt.figure(figsize=(DESIGN_WIDTH, DESIGN_WIDTH * height / width), dpi=dpi)
         try:
             kind.draw(spec, fig, series)
             if spec.caption:
@@ -53,7 +57,7 @@ def render_figure(
                     fontweight="bold",
                 )
             png, svg = io.BytesIO(), io.BytesIO()
-            fig.savefig(png, format="png", dpi=DPI, metadata=_PNG_METADATA)
+            fig.savefig(png, format="png", dpi=dpi, metadata=_PNG_METADATA)
             fig.savefig(svg, format="svg", metadata=_SVG_METADATA)
         finally:
             plt.close(fig)

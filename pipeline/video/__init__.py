@@ -1,0 +1,1 @@
+"""The video stage: slides, offline narration, captions and chapters, assembly."""

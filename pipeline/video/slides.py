@@ -1,0 +1,396 @@
+"""Slides: what each slide shows and says, and drawing it with Pillow.
+
+Text is wrapped to its box and shrunk until it fits; it never leaves its box, so it never
+leaves the frame or, in the vertical 9:16 variant, the safe area that platforms keep
+free of their own buttons. Every drawn text's bounding box is returned for the tests.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.figures.registry import FigureSpecBase
+from pipeline.model import Episode, Series
+from pipeline.text import concept_script, intro_script, split_sentences, strip_inline_markdown
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One slide: what it shows and the sentences narrated over it."""
+
+    key: str  # file stem, e.g. "03-loss-surface-sharpness"
+    chapter: str  # chapter title in chapters.txt
+    kind: str  # "title", "concept", "table" or "end"
+    heading: str
+    body: tuple[str, ...] = ()
+    number: int | None = None
+    figure: FigureSpecBase | None = None
+    narration: tuple[str, ...] = ()
+    pronunciations: tuple[tuple[str, str], ...] = ()
+    min_seconds: float = 0.0  # long enough to read, however short the narration
+
+
+@dataclass
+class DrawnSlide:
+    png: bytes
+    text_boxes: list[tuple[str, Box]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Regions of a slide for one frame shape; all inside the safe area."""
+
+    size: tuple[int, int]
+    safe: Box
+    header: Box
+    figure: Box
+    text: Box
+
+    @property
+    def vertical(self) -> bool:
+        return self.size[1] > self.size[0]
+
+
+def layout_for(width: int, height: int) -> Layout:
+    if height > width:  # 9:16: keep clear of the platforms' top bar and bottom buttons
+        m = int(width * 0.06)
+        safe = (m, int(height * 0.13), width - m, int(height * 0.82))
+        left, top, right, bottom = safe
+        header = (left, top, right, top + int(height * 0.12))
+        fig_h = int((right - left) * 9 / 16)
+        figure = (
+            left,
+            header[3] + int(height * 0.02),
+            right,
+            header[3] + int(height * 0.02) + fig_h,
+        )
+        text = (left, figure[3] + int(height * 0.03), right, bottom)
+        return Layout((width, height), safe, header, figure, text)
+    m = int(width * 0.05)
+    safe = (m, m, width - m, height - m)
+    left, top, right, bottom = safe
+    header = (left, top, right, top + int(height * 0.14))
+    fig_w = int(width * 0.58)
+    fig_top = header[3] + int(height * 0.04)
+    figure = (left, fig_top, left + fig_w, min(bottom, fig_top + int(fig_w * 9 / 16)))
+    text = (figure[2] + int(width * 0.03), fig_top, right, bottom)
+    return Layout((width, height), safe, header, figure, text)
+
+
+def plan_slides(episode: Episode, series: Series, next_number: int | None) -> list[Slide]:
+    """Title, one slide per concept, the quick reference, and the end slide."""
+    hints = dict(series.voice.pronunciations)
+    title = f"{series.title} #{episode.number}"
+    slides = [
+        Slide(
+            key="00-title",
+            chapter="Intro",
+            kind="title",
+            heading=title,
+            body=tuple(strip_inline_markdown(c.name) for c in episode.concepts),
+            narration=tuple(intro_script(episode, series)),
+            pronunciations=tuple(sorted(hints.items())),
+        )
+    ]
+    for i, concept in enumerate(episode.concepts, start=1):
+        concept_hints = {**hints, **concept.pronunciations}
+        slides.append(
+            Slide(
+                key=f"{i:02d}-{concept.slug}",
+                chapter=strip_inline_markdown(concept.name),
+                kind="concept",
+                heading=strip_inline_markdown(concept.name),
+                number=i,
+                body=(
+                    strip_inline_markdown(concept.one_liner),
+                    strip_inline_markdown(concept.analogy),
+                ),
+                figure=concept.figure,
+                narration=tuple(concept_script(concept)),
+                pronunciations=tuple(sorted(concept_hints.items())),
+            )
+        )
+    rows = tuple(
+        f"{strip_inline_markdown(c.name)} — {strip_inline_markdown(c.one_liner)}"
+        for c in episode.concepts
+    )
+    count = len(episode.concepts)
+    slides.append(
+        Slide(
+            key=f"{count + 1:02d}-quick-reference",
+            chapter="Quick Reference",
+            kind="table",
+            heading="Quick Reference",
+            body=rows,
+            narration=("Quick reference.",),
+            min_seconds=2.0 + 1.0 * len(rows),
+        )
+    )
+    next_line = f"Next: Part {next_number}" if next_number else "View all parts"
+    slides.append(
+        Slide(
+            key=f"{count + 2:02d}-end",
+            chapter="Outro",
+            kind="end",
+            heading=series.tagline,
+            body=(next_line,),
+            narration=tuple(split_sentences(series.tagline))
+            + ((f"Next: part {next_number}.",) if next_number else ()),
+        )
+    )
+    return slides
+
+
+@lru_cache(maxsize=64)
+def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    import matplotlib
+
+    # DejaVu ships with matplotlib: the same type as the figures, nothing from the system.
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), size)
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
+) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if draw.textlength(candidate, font=font) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while draw.textlength(word, font=font) > width and len(word) > 1:
+            cut = len(word)
+            while cut > 1 and draw.textlength(word[:cut], font=font) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def fit_text(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    box: Box,
+    *,
+    bold: bool,
+    max_size: int,
+    min_size: int,
+    spacing: float = 1.25,
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font (down to min_size) at which `text` wraps into `box`.
+
+    At the smallest size, lines that still do not fit are dropped and the last shown line
+    ends with an ellipsis: text never leaves its box.
+    """
+    width, height = box[2] - box[0], box[3] - box[1]
+    size = max_size
+    while True:
+        font = _font(bold, size)
+        lines = _wrap(draw, text, font, width)
+        if len(lines) * size * spacing <= height or size <= min_size:
+            break
+        size = max(min_size, int(size * 0.9))
+    fitting = max(1, int(height // (size * spacing)))
+    if len(lines) > fitting:
+        lines = lines[:fitting]
+        last = lines[-1]
+        while last and draw.textlength(last + " …", font=font) > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + " …"
+    return font, lines
+
+
+def draw_text(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    box: Box,
+    colour: str,
+    *,
+    bold: bool,
+    max_size: int,
+    min_size: int,
+    align: str = "left",
+    valign: str = "top",
+) -> Box:
+    """Draw wrapped, fitted text in `box`; returns the box the ink actually covers."""
+    # Glyphs can ink a pixel or two outside their advance box (side bearings): inset.
+    pad = 4
+    box = (box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad)
+    font, lines = fit_text(draw, text, box, bold=bold, max_size=max_size, min_size=min_size)
+    line_height = int(font.size * 1.25)
+    total = line_height * len(lines)
+    y = box[1] if valign == "top" else box[1] + max(0, (box[3] - box[1] - total) // 2)
+    ink: list[Box] = []
+    for line in lines:
+        line_width = draw.textlength(line, font=font)
+        x = box[0] if align == "left" else box[0] + (box[2] - box[0] - line_width) / 2
+        draw.text((x, y), line, font=font, fill=colour)
+        ink.append(tuple(int(v) for v in draw.textbbox((x, y), line, font=font)))  # type: ignore[arg-type]
+        y += line_height
+    return (
+        min(b[0] for b in ink),
+        min(b[1] for b in ink),
+        max(b[2] for b in ink),
+        max(b[3] for b in ink),
+    )
+
+
+def draw_slide(
+    slide: Slide, series: Series, size: tuple[int, int], figure_png: bytes | None
+) -> DrawnSlide:
+    theme = series.theme
+    layout = layout_for(*size)
+    image = Image.new("RGB", size, theme.background)
+    draw = ImageDraw.Draw(image)
+    drawn = DrawnSlide(png=b"")
+    scale = min(size) / (600 if layout.vertical else 720)  # phones: larger type
+    big, mid, small = int(64 * scale), int(40 * scale), int(22 * scale)
+    left, top, right, bottom = layout.safe
+
+    def text(label: str, value: str, box: Box, colour: str, **kw: object) -> None:
+        drawn.text_boxes.append((label, draw_text(draw, value, box, colour, **kw)))  # type: ignore[arg-type]
+
+    if slide.kind == "title":
+        split = top + int((bottom - top) * 0.34)
+        text(
+            "heading",
+            slide.heading,
+            (left, top, right, split),
+            theme.foreground,
+            bold=True,
+            max_size=int(big * 1.2),
+            min_size=small,
+            align="center",
+            valign="middle",
+        )
+        row_h = (bottom - split) // max(1, len(slide.body))
+        for i, name in enumerate(slide.body):
+            box = (left, split + i * row_h, right, split + (i + 1) * row_h)
+            text(
+                f"item{i + 1}",
+                f"{i + 1}. {name}",
+                box,
+                theme.palette[i % len(theme.palette)],
+                bold=False,
+                max_size=mid,
+                min_size=small,
+                align="center",
+                valign="middle",
+            )
+    elif slide.kind == "concept":
+        number_w = int((layout.header[3] - layout.header[1]) * (0.6 if layout.vertical else 1.1))
+        header = layout.header
+        text(
+            "number",
+            str(slide.number),
+            (header[0], header[1], header[0] + number_w, header[3]),
+            theme.palette[0],
+            bold=True,
+            max_size=big,
+            min_size=small,
+            valign="middle",
+        )
+        text(
+            "heading",
+            slide.heading,
+            (header[0] + number_w, header[1], header[2], header[3]),
+            theme.foreground,
+            bold=True,
+            max_size=big,
+            min_size=small,
+            valign="middle",
+        )
+        if figure_png is not None:
+            figure = Image.open(io.BytesIO(figure_png)).convert("RGB")
+            box = layout.figure
+            figure.thumbnail((box[2] - box[0], box[3] - box[1]))
+            image.paste(figure, (box[0], box[1]))
+        one_liner, analogy = slide.body
+        t = layout.text
+        split = t[1] + int((t[3] - t[1]) * 0.42)
+        text(
+            "one_liner",
+            one_liner,
+            (t[0], t[1], t[2], split),
+            theme.palette[0],
+            bold=True,
+            max_size=mid,
+            min_size=small,
+        )
+        text(
+            "analogy",
+            analogy,
+            (t[0], split, t[2], t[3]),
+            theme.foreground,
+            bold=False,
+            max_size=int(mid * 0.8),
+            min_size=small,
+        )
+    elif slide.kind == "table":
+        header = layout.header
+        text(
+            "heading",
+            slide.heading,
+            header,
+            theme.foreground,
+            bold=True,
+            max_size=big,
+            min_size=small,
+            valign="middle",
+        )
+        row_top = header[3] + int(size[1] * 0.02)
+        row_h = (bottom - row_top) // max(1, len(slide.body))
+        for i, row in enumerate(slide.body):
+            box = (left, row_top + i * row_h, right, row_top + (i + 1) * row_h)
+            text(
+                f"row{i + 1}",
+                row,
+                box,
+                theme.palette[i % len(theme.palette)],
+                bold=False,
+                max_size=int(mid * 0.85),
+                min_size=small,
+                valign="middle",
+            )
+    else:
+        split = top + int((bottom - top) * 0.6)
+        text(
+            "heading",
+            slide.heading,
+            (left, top, right, split),
+            theme.foreground,
+            bold=True,
+            max_size=big,
+            min_size=small,
+            align="center",
+            valign="middle",
+        )
+        text(
+            "next",
+            slide.body[0],
+            (left, split, right, bottom),
+            theme.palette[0],
+            bold=False,
+            max_size=mid,
+            min_size=small,
+            align="center",
+            valign="middle",
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # speed over size: it is re-encoded
+    drawn.png = buffer.getvalue()
+    return drawn
