@@ -356,14 +356,15 @@ def build_project(
         raise UsageError(f"unknown stage '{unknown[0]}'; stages are {', '.join(ALL_STAGES)}")
     shard = parse_shard(options.shard)
 
-    result = check_project(project, selected)
+    cache = project.root / ".cache"
+    result = check_project(project, selected, cache=cache)
     errors = [p for p in result.problems if p.severity == Severity.ERROR]
     if errors or result.series is None:
         raise ContentError(errors or result.problems)
     series = result.series
     all_episodes = [loaded.episode for loaded in result.episodes]
     if selected is not None:
-        everyone = check_project(project).episodes
+        everyone = check_project(project, cache=cache).episodes
         all_episodes = [loaded.episode for loaded in everyone]
     chosen = [
         loaded.episode for loaded in result.episodes if in_shard(loaded.episode.number, shard)

@@ -6,12 +6,15 @@ problem of every episode before anything stops.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
-from pipeline.load import LoadedEpisode, load_episode, load_series
-from pipeline.model import Series
+from pipeline.load import LoadedEpisode, Position, SourceMap, load_episode, load_series
+from pipeline.model import Episode, Series
 from pipeline.problems import Problem, sort_key
 from pipeline.project import Project
 from pipeline.rules import run_rules
@@ -25,8 +28,50 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _loader_version() -> str:
+    """Hash of the code that turns YAML into models: a change invalidates the cache."""
+    root = Path(__file__).resolve().parent
+    files = [root / "load.py", root / "model.py", *sorted((root / "figures").rglob("*.py"))]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+
+
+def load_episode_cached(
+    path: Path, display: str, cache: Path | None
+) -> tuple[LoadedEpisode | None, list[Problem]]:
+    """`load_episode`, remembering clean files by content so unchanged ones skip the parse."""
+    if cache is None:
+        return load_episode(path, display)
+    data = path.read_bytes()
+    key = hashlib.sha256(_loader_version().encode() + display.encode() + data).hexdigest()
+    entry = cache / "episodes" / f"{key}.json"
+    try:
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        source = SourceMap(display)
+        source.values = {tuple(p): Position(ln, col) for p, ln, col in stored["values"]}
+        source.keys = {tuple(p): Position(ln, col) for p, ln, col in stored["keys"]}
+        return LoadedEpisode(Episode.model_validate(stored["episode"]), source, path), []
+    except (OSError, ValueError, KeyError):
+        pass
+    loaded, problems = load_episode(path, display)
+    if loaded is not None and not problems:
+        record = {
+            "episode": loaded.episode.model_dump(mode="json", exclude_unset=True),
+            "values": [[list(p), v.line, v.column] for p, v in loaded.source.values.items()],
+            "keys": [[list(p), v.line, v.column] for p, v in loaded.source.keys.items()],
+        }
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_name(entry.name + ".tmp")
+        temporary.write_text(json.dumps(record), encoding="utf-8")
+        temporary.replace(entry)
+    return loaded, problems
+
+
 def check_project(
-    project: Project, selected: list[Path] | None = None, today: date | None = None
+    project: Project,
+    selected: list[Path] | None = None,
+    today: date | None = None,
+    cache: Path | None = None,
 ) -> CheckResult:
     """Load and check the selected episodes (all by default) against each other and the rest.
 
@@ -42,7 +87,7 @@ def check_project(
     result.files = len(selected_files)
     loaded_all: list[LoadedEpisode] = []
     for path in sorted(set(all_files) | selected_files):
-        loaded, episode_problems = load_episode(path, project.display(path))
+        loaded, episode_problems = load_episode_cached(path, project.display(path), cache)
         if path in selected_files:
             result.problems.extend(episode_problems)
         if loaded is not None:

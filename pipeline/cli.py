@@ -140,7 +140,21 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_build(args: argparse.Namespace) -> int:
+    from pipeline.project import find_project
+    from pipeline.stamp import inputs_digest, is_up_to_date
+
+    project = find_project()
+    # Fast path before the heavy imports: nothing changed since the last good build.
+    fingerprint = {"only": args.only, "shard": args.shard, "aspect": args.aspect,
+                   "final": args.final, "episodes": args.episodes}
+    digest = inputs_digest(project.root, fingerprint)
+    if not args.force and is_up_to_date(project.build_dir, digest):
+        if not args.quiet:
+            print("build: nothing changed since the last build", file=sys.stderr)
+        return EXIT_OK
+
     from pipeline.build import BuildOptions, build_project
+    from pipeline.stamp import clear_stamp, write_stamp
 
     options = BuildOptions(
         only=tuple(s for s in args.only.split(",") if s),
@@ -151,9 +165,11 @@ def _run_build(args: argparse.Namespace) -> int:
         final=args.final,
         quiet=args.quiet,
     )
-    project = _project()
     selected = project.select(args.episodes) if args.episodes else None
+    clear_stamp(project.build_dir)
     report = build_project(project, options, selected)
+    if report.ok:
+        write_stamp(project.build_dir, digest)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

@@ -263,12 +263,36 @@ def _refuse_custom_tag(event: Any) -> None:
         )
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+# YAML 1.1 implicit types are recognised by their first character; a plain scalar starting
+# with any other character is a string (the same table PyYAML's resolver consults).
+_IMPLICIT_FIRST_CHARS = frozenset(c for c in yaml.SafeLoader.yaml_implicit_resolvers if c)
+# Words YAML 1.1 reads as booleans or null; any other word is plain text.
+_TYPED_WORDS = frozenset(
+    f(w) for w in ("yes", "no", "true", "false", "on", "off", "null")
+    for f in (str.lower, str.title, str.upper)
+)
+
+
+def _is_plain_text(value: str) -> bool:
+    first = value[:1]
+    if not first:
+        return False
+    if first not in _IMPLICIT_FIRST_CHARS:
+        return True
+    return first.isalpha() and value not in _TYPED_WORDS
+
+
 def _construct_scalar(parser: Any, event: Any) -> Any:
     if event.tag and event.tag != "!":
         _refuse_custom_tag(event)
         tag = event.tag
+    elif not event.implicit[0] or _is_plain_text(event.value):
+        return event.value  # quoted, or plain text that cannot be a number, date or bool
     else:
         tag = parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        return event.value
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     return parser.construct_object(node, deep=True)
 

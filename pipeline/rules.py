@@ -8,8 +8,9 @@ content: they report it.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -33,6 +34,16 @@ class RuleContext:
 
     episodes: tuple[LoadedEpisode, ...]
     today: date
+    # normalised concept name -> the episodes covering it; built once, not per lookup
+    concept_index: dict[str, list[LoadedEpisode]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, episodes: list[LoadedEpisode], today: date) -> RuleContext:
+        index: dict[str, list[LoadedEpisode]] = defaultdict(list)
+        for loaded in episodes:
+            for concept in loaded.episode.concepts:
+                index[_concept_key(concept.name)].append(loaded)
+        return cls(tuple(episodes), today, dict(index))
 
 
 Rule = Callable[[LoadedEpisode, Series, RuleContext], Iterable[Problem]]
@@ -122,11 +133,8 @@ def unique_concepts(loaded: LoadedEpisode, series: Series, ctx: RuleContext) -> 
 
 def covered_elsewhere(loaded: LoadedEpisode, series: Series, ctx: RuleContext) -> Iterator[Problem]:
     for i, concept in enumerate(loaded.episode.concepts):
-        key = _concept_key(concept.name)
-        for other in ctx.episodes:
-            if other.episode.number == loaded.episode.number:
-                continue
-            if any(_concept_key(c.name) == key for c in other.episode.concepts):
+        for other in ctx.concept_index.get(_concept_key(concept.name), []):
+            if other.episode.number != loaded.episode.number:
                 yield loaded.source.problem(
                     Severity.WARNING,
                     ("concepts", i, "name"),
@@ -261,5 +269,5 @@ def run_rules(
 
     All problems are collected; no rule short-circuits another.
     """
-    ctx = RuleContext(episodes=tuple(everyone), today=today)
+    ctx = RuleContext.build(everyone, today)
     return [p for loaded in targets for rule in EPISODE_RULES for p in rule(loaded, series, ctx)]

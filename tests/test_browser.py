@@ -108,3 +108,65 @@ def test_page_in_a_phone_sized_browser(browser, built: Path, page_path: str) -> 
         assert locator.first.is_visible(), name
     save_screenshot(page, page_path.replace("/", "-").replace(".html", ".png"))
     page.close()
+
+
+@pytest.fixture
+def full_build(project: Project) -> Path:
+    build_project(project, BuildOptions(quiet=True))
+    return project.build_dir
+
+
+@pytest.fixture
+def served(full_build: Path, tmp_path: Path):
+    """The build tree served under a deep base path by a real HTTP server on 127.0.0.1."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    shutil.copytree(full_build, root / "some" / "base")
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/some/base/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_site_works_from_a_base_path_and_the_video_plays_with_captions(browser, served) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    bad: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(served + "023/index.html")
+    page.wait_for_load_state("networkidle")
+    for image in page.locator("figure img").all():  # lazy images load when scrolled to
+        image.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    assert errors == [] and bad == []
+    figures = page.eval_on_selector_all(
+        "figure img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert figures == [True] * 5
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=15000)
+    duration = page.evaluate("document.querySelector('video').duration")
+    assert duration > 60
+    page.wait_for_function(
+        "(() => { const t = document.querySelector('video').textTracks[0];"
+        " return t && t.cues && t.cues.length > 0; })()",
+        timeout=15000,
+    )
+    first_cue = page.evaluate("document.querySelector('video').textTracks[0].cues[0].text")
+    assert first_cue == "Five ML Concepts, part 23."
+    for link in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+        if link.startswith(served):
+            response = page.request.get(link.split("#")[0])
+            assert response.status == 200, link
+    save_screenshot(page, "023-served.png")
+    page.close()

@@ -243,3 +243,17 @@ def test_check_speech_reports_narration_over_budget(fiveml, series_dir: Path) ->
         r"promises under 30 s",
         out,
     ), out
+
+
+def test_moviepy_encoder_gives_the_same_timeline(tmp_path: Path) -> None:
+    data = episode_23().model_dump()
+    data["concepts"] = data["concepts"][:1]
+    short = Episode.model_validate(data)
+    series = Series.model_validate({"concepts_per_episode": 1, "video": {"encoder": "moviepy"}})
+    voice = default_voice("en-us", 160)
+    result = build_video(short, series, tmp_path, {"aspect": "16:9"}, voice=voice)
+    info = probe(result.files["023/video/draft.mp4"], tmp_path)
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], video["width"], video["pix_fmt"]) == ("h264", 1280, "yuv420p")
+    assert float(info["format"]["duration"]) == pytest.approx(sum(result.slide_durations),
+                                                              abs=0.1)

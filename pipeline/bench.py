@@ -1,0 +1,171 @@
+"""`make bench`: per-stage timings of whole `fiveml` processes, as a table and as JSON.
+
+Builds a synthetic series of 1,000 episodes (episode 23 with varied text) in a temporary
+folder, then times: the cold text build, the no-op rebuild, the rebuild after one edit,
+the five figures of one episode, the video draft cold and after one edit, and the final
+render. Every figure is the median wall time of whole processes, start-up included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EPISODE_23 = REPO / "episodes" / "023.yaml"
+WORDS = ["quickly", "carefully", "reliably", "gradually", "clearly", "often", "usually"]
+
+
+def synthetic_series(root: Path, count: int) -> None:
+    """`count` episodes made from episode 23: unique numbers, names and varied sentences."""
+    (root / "episodes").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "series.yaml", root / "series.yaml")
+    shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
+    source = EPISODE_23.read_text(encoding="utf-8")
+    names = [
+        "Emergent Behavior",
+        "Tool Use",
+        "Loss Surface Sharpness",
+        "Learning Rate Schedules",
+        "Canary Deployment",
+    ]
+    for number in range(1, count + 1):
+        text = source.replace("number: 23", f"number: {number}")
+        for name in names:
+            text = text.replace(f"name: {name}", f"name: {name} {number}")
+        word = WORDS[number % len(WORDS)]
+        text = text.replace("Sharp minima are", f"Sharp minima are {word}")
+        (root / "episodes" / f"{number:03d}.yaml").write_text(text, encoding="utf-8")
+
+
+def fiveml(root: Path, *args: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"fiveml {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def median_of(runs: int, action) -> float:
+    return statistics.median(action() for _ in range(runs))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def bench(count: int, runs: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="fiveml-bench-") as scratch:
+        big = Path(scratch) / "series"
+        synthetic_series(big, count)
+        text = ("--only", "blog,site", "--quiet")
+
+        def cold() -> float:
+            shutil.rmtree(big / "build", ignore_errors=True)
+            return fiveml(big, "build", *text)
+
+        results[f"text build, {count} episodes, cold"] = median_of(runs, cold)
+        results[f"no-op rebuild, {count} episodes"] = median_of(
+            runs, lambda: fiveml(big, "build", *text)
+        )
+        episode = big / "episodes" / f"{count // 2:03d}.yaml"
+        toggle = iter(range(1000))
+
+        def one_edit() -> float:
+            edit(episode, "analogy: Like a child", f"analogy: Like a {next(toggle)} child")
+            return fiveml(big, "build", *text)
+
+        results[f"rebuild after one edit, {count} episodes"] = median_of(runs, one_edit)
+        results[f"check, {count} episodes"] = median_of(runs, lambda: fiveml(big, "check"))
+
+        one = Path(scratch) / "one"
+        synthetic_series(one, 0)
+        shutil.copy(EPISODE_23, one / "episodes" / "023.yaml")
+        results["check, one episode"] = median_of(runs, lambda: fiveml(one, "check", "23"))
+        results["figures of episode 23 (5 PNG + 5 SVG)"] = median_of(
+            runs, lambda: fiveml(one, "build", "--only", "figures", "--force", "--quiet")
+        )
+
+        def video_cold() -> float:
+            shutil.rmtree(one / ".cache", ignore_errors=True)
+            return fiveml(one, "build", "--only", "video", "--force", "--quiet")
+
+        results["video draft of episode 23, cold cache"] = median_of(runs, video_cold)
+        edits = iter(range(1000))
+
+        def video_edit() -> float:
+            edit(
+                one / "episodes" / "023.yaml",
+                "analogy: Like standing on a plateau",
+                f"analogy: Like standing on plateau {next(edits)}",
+            )
+            return fiveml(one, "build", "--only", "video", "--quiet")
+
+        results["video draft after one concept edit"] = median_of(runs, video_edit)
+        results["final render 1920x1080 30 fps"] = fiveml(
+            one, "build", "--only", "video", "--final", "--force", "--quiet"
+        )
+        duration = _video_seconds(one / "build" / "023" / "video" / "final.mp4")
+        if duration:
+            results["final video running time (s)"] = duration
+    results["peak memory of one process (MiB)"] = (
+        max(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        )
+        / 1024
+    )
+    return results
+
+
+def _video_seconds(path: Path) -> float | None:
+    probe = shutil.which("ffprobe")
+    if probe is None or not path.exists():
+        return None
+    done = subprocess.run(
+        [probe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return float(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--episodes", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON here")
+    args = parser.parse_args()
+    print(f"benchmarking on {os.cpu_count()} cores, {args.runs} run(s) each …", file=sys.stderr)
+    results = bench(args.episodes, args.runs)
+    width = max(len(k) for k in results)
+    for name, value in results.items():
+        unit = "" if "(" in name else " s"
+        print(f"{name:<{width}}  {value:8.2f}{unit}")
+    text = json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
