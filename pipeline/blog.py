@@ -20,6 +20,7 @@ from pipeline.text import count_words, reading_minutes
 
 STAGE_VERSION = "blog-1"
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_STATS_SLOT = "\x00stats\x00"  # filled in once the words around it are counted
 _STATS = re.compile(r"^\d+ words • \d+ min read")
 _MD_SYNTAX = re.compile(r"^#+\s*|^\|?-{3,}.*$|\*\*")
 
@@ -107,10 +108,10 @@ def render_post_markdown(
     """The post as Markdown, with its word count and reading minutes."""
     template = env.get_template("post.md.j2")
     context = _context(episode, series, neighbours, assets)
-    draft = template.render(context, stats="")
-    words = prose_words(draft)
+    draft = template.render(context, stats=_STATS_SLOT)
+    words = prose_words(draft.replace(_STATS_SLOT, ""))
     minutes = reading_minutes(words, series.reading_words_per_minute)
-    return template.render(context, stats=f"{words} words • {minutes} min read"), words, minutes
+    return draft.replace(_STATS_SLOT, f"{words} words • {minutes} min read"), words, minutes
 
 
 def render_post_html(

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +35,7 @@ from pipeline.project import Project
 ALL_STAGES = ("blog", "figures", "video", "site")
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+MANIFEST_SAVE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ class Target:
 def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.blog import Assets, Neighbours, render_episode
 
-    episode = Episode.model_validate_json(payload["episode"])
-    series = Series.model_validate_json(payload["series"])
+    episode: Episode = payload["episode"]
+    series: Series = payload["series"]
     env = _environment(payload["templates"])
     files = render_episode(
         env, episode, series, Neighbours(*payload["neighbours"]), Assets(**payload["assets"])
@@ -91,27 +92,26 @@ def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
 
 
 def _render_site(payload: dict[str, Any]) -> dict[str, bytes]:
-    from pipeline.site import render_site
+    from pipeline.site import render_page
 
-    episodes = [Episode.model_validate_json(e) for e in payload["episodes"]]
-    series = Series.model_validate_json(payload["series"])
-    files = render_site(_environment(payload["templates"]), episodes, series)
-    return {path: text.encode("utf-8") for path, text in files.items()}
+    env = _environment(payload["templates"])
+    page = payload["page"]
+    return {page: render_page(env, page, payload["episodes"], payload["series"]).encode()}
 
 
 def _render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.figures.render import render_concept_figure
 
-    episode = Episode.model_validate_json(payload["episode"])
-    series = Series.model_validate_json(payload["series"])
+    episode: Episode = payload["episode"]
+    series: Series = payload["series"]
     return render_concept_figure(episode, payload["index"], series)
 
 
 def _render_video(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.video.assemble import render_episode_video
 
-    episode = Episode.model_validate_json(payload["episode"])
-    series = Series.model_validate_json(payload["series"])
+    episode: Episode = payload["episode"]
+    series: Series = payload["series"]
     return render_episode_video(episode, series, Path(payload["cache"]), payload["options"])
 
 
@@ -133,6 +133,26 @@ def _environment(templates: str) -> Any:
 def run_target(stage: str, payload: dict[str, Any]) -> dict[str, bytes]:
     """Render one target (in this process or a worker)."""
     return STAGES[stage](payload)
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    files: list[str]
+    error: str | None = None
+
+
+def render_and_write(job: tuple[str, dict[str, Any], str]) -> TargetOutcome:
+    """Render a target and write its files atomically, in whichever process runs it, so
+    the writing is parallel too. A stage bug becomes an error message, not a crash."""
+    stage, payload, build_dir = job
+    try:
+        files = run_target(stage, payload)
+    except Exception as exc:
+        return TargetOutcome([], f"{type(exc).__name__}: {exc}")
+    root = Path(build_dir)
+    for relative, data in files.items():
+        write_atomic(safe_output_path(root, relative), data)
+    return TargetOutcome(sorted(files))
 
 
 # --- Planning --------------------------------------------------------------------------
@@ -200,17 +220,20 @@ def plan(
         "video": "video" in stages or _already_built(project, "video"),
     }
     code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
+    everyone = all_episodes if all_episodes is not None else episodes
+    dumped = {e.number: e.model_dump_json() for e in [*everyone, *episodes]}
+    position_of = {number: i for i, number in enumerate(numbers)}
     for episode in episodes:
-        episode_json = episode.model_dump_json()
-        position = numbers.index(episode.number)
+        episode_json = dumped[episode.number]
+        position = position_of[episode.number]
         neighbours = (
             numbers[position - 1] if position > 0 else None,
             numbers[position + 1] if position + 1 < len(numbers) else None,
         )
         if "blog" in stages:
             payload = {
-                "episode": episode_json,
-                "series": series_json,
+                "episode": episode,
+                "series": series,
                 "templates": str(templates),
                 "neighbours": neighbours,
                 "assets": assets,
@@ -244,7 +267,7 @@ def plan(
                         f"figures/{episode.slug}/{concept.slug}",
                         "figures",
                         _digest(code["figures"], inputs, theme_json, size_json),
-                        {"episode": episode_json, "series": series_json, "index": index},
+                        {"episode": episode, "series": series, "index": index},
                         heavy=True,
                     )
                 )
@@ -267,8 +290,8 @@ def plan(
                         json.dumps(neighbours),
                     ),
                     {
-                        "episode": episode_json,
-                        "series": series_json,
+                        "episode": episode,
+                        "series": series,
                         "cache": cache_dir,
                         "options": video_options,
                     },
@@ -276,16 +299,24 @@ def plan(
                 )
             )
     if "site" in stages:
-        everyone = all_episodes if all_episodes is not None else episodes
-        site_json = [e.model_dump_json() for e in sorted(everyone, key=lambda e: e.number)]
-        targets.append(
-            Target(
-                "site",
-                "site",
-                _digest(code["site"], templates_hash, series_json, *site_json),
-                {"episodes": site_json, "series": series_json, "templates": str(templates)},
+        from pipeline.site import SITE_PAGES, page_inputs
+
+        ordered = sorted(everyone, key=lambda e: e.number)
+        for page in SITE_PAGES:
+            inputs = json.dumps(page_inputs(page, ordered))
+            targets.append(
+                Target(
+                    f"site/{page}",
+                    "site",
+                    _digest(code["site"], templates_hash, series_json, inputs),
+                    {
+                        "episodes": ordered,
+                        "series": series,
+                        "templates": str(templates),
+                        "page": page,
+                    },
+                )
             )
-        )
     return targets
 
 
@@ -380,16 +411,24 @@ def build_project(
     report = BuildReport(stages=stages, skipped=len(targets) - len(stale))
 
     progress = _Progress(len(stale), quiet=options.quiet)
-    for target, files in _render_all(stale, options.jobs, report, progress):
-        for relative, data in files.items():
-            write_atomic(safe_output_path(build_dir, relative), data)
+    last_save = time.perf_counter()
+    for target, outcome in _render_all(stale, options.jobs, build_dir, progress):
+        if outcome.error is not None:
+            _report_failure(report, target, outcome.error)
+            continue
+        files = outcome.files
         old_files = set(known.get(target.key, {}).get("files", []))
         for gone in old_files - set(files):
             (build_dir / gone).unlink(missing_ok=True)
         known[target.key] = {"hash": target.inputs_hash, "files": sorted(files)}
         report.built += 1
         report.built_targets.append(target.key)
-        write_manifest(build_dir, manifest)  # after each target: always matches the disk
+        # Saved now and then, not after every target (that is quadratic in the series'
+        # size). An interrupted build leaves older hashes for targets written since the
+        # last save; they differ from the inputs, so the next build redoes them.
+        if time.perf_counter() - last_save > MANIFEST_SAVE_SECONDS:
+            write_manifest(build_dir, manifest)
+            last_save = time.perf_counter()
     progress.close()
 
     if selected is None and shard is None:
@@ -402,36 +441,31 @@ def build_project(
 
 
 def _render_all(
-    stale: list[Target], jobs: int | None, report: BuildReport, progress: _Progress
-) -> Iterable[tuple[Target, dict[str, bytes]]]:
-    """Render stale targets, in a process pool when it pays; yields them in plan order."""
+    stale: list[Target], jobs: int | None, build_dir: Path, progress: _Progress
+) -> Iterable[tuple[Target, TargetOutcome]]:
+    """Render and write stale targets, in a process pool when it pays; in plan order."""
     workers = jobs or os.cpu_count() or 1
+    work = [(t.stage, t.payload, str(build_dir)) for t in stale]
     pooled = workers > 1 and (len(stale) >= 8 or sum(t.heavy for t in stale) >= 2)
     if not pooled:
-        for target in stale:
+        for target, job in zip(stale, work, strict=True):
             progress.step(target.key)
-            try:
-                files = run_target(target.stage, target.payload)
-            except Exception as exc:  # a stage bug: report it, keep the other targets
-                _report_failure(report, target, exc)
-                continue
-            yield target, files
+            yield target, render_and_write(job)
         return
+    # Heavy targets one at a time (they balance badly in chunks); light ones in chunks,
+    # so that a thousand small pages do not pay a round trip each.
+    chunk = 1 if any(t.heavy for t in stale) else max(1, len(stale) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: list[tuple[Target, Future[dict[str, bytes]]]] = [
-            (t, pool.submit(run_target, t.stage, t.payload)) for t in stale
-        ]
-        for target, future in futures:
+        for target, outcome in zip(
+            stale, pool.map(render_and_write, work, chunksize=chunk), strict=True
+        ):
             progress.step(target.key)
-            try:
-                yield target, future.result()
-            except Exception as exc:  # a stage bug: report it, keep the other targets
-                _report_failure(report, target, exc)
+            yield target, outcome
 
 
-def _report_failure(report: BuildReport, target: Target, exc: BaseException) -> None:
+def _report_failure(report: BuildReport, target: Target, error: str) -> None:
     report.failed += 1
-    print(f"fiveml: {target.key} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"fiveml: {target.key} failed: {error}", file=sys.stderr)
 
 
 def _remove_deleted_episodes(build_dir: Path, manifest: dict[str, Any], numbers: set[int]) -> int:

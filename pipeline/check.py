@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.load import LoadedEpisode, Position, SourceMap, load_episode, load_series
+from pipeline.load import LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, sort_key
 from pipeline.project import Project
@@ -45,26 +45,27 @@ def load_episode_cached(
     data = path.read_bytes()
     key = hashlib.sha256(_loader_version().encode() + display.encode() + data).hexdigest()
     entry = cache / "episodes" / f"{key}.json"
+    positions = entry.with_suffix(".pos.json")
     try:
         stored = json.loads(entry.read_text(encoding="utf-8"))
-        source = SourceMap(display)
-        source.values = {tuple(p): Position(ln, col) for p, ln, col in stored["values"]}
-        source.keys = {tuple(p): Position(ln, col) for p, ln, col in stored["keys"]}
+        source = SourceMap(display, rows_file=positions)
         return LoadedEpisode(Episode.model_validate(stored["episode"]), source, path), []
     except (OSError, ValueError, KeyError):
         pass
     loaded, problems = load_episode(path, display)
     if loaded is not None and not problems:
-        record = {
-            "episode": loaded.episode.model_dump(mode="json", exclude_unset=True),
-            "values": [[list(p), v.line, v.column] for p, v in loaded.source.values.items()],
-            "keys": [[list(p), v.line, v.column] for p, v in loaded.source.keys.items()],
-        }
         entry.parent.mkdir(parents=True, exist_ok=True)
-        temporary = entry.with_name(entry.name + ".tmp")
-        temporary.write_text(json.dumps(record), encoding="utf-8")
-        temporary.replace(entry)
+        # Positions first: an entry is only used once both files exist.
+        _write(positions, json.dumps(loaded.source.rows()))
+        record = {"episode": loaded.episode.model_dump(mode="json", exclude_unset=True)}
+        _write(entry, json.dumps(record))
     return loaded, problems
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def check_project(

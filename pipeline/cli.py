@@ -145,8 +145,13 @@ def _run_build(args: argparse.Namespace) -> int:
 
     project = find_project()
     # Fast path before the heavy imports: nothing changed since the last good build.
-    fingerprint = {"only": args.only, "shard": args.shard, "aspect": args.aspect,
-                   "final": args.final, "episodes": args.episodes}
+    fingerprint = {
+        "only": args.only,
+        "shard": args.shard,
+        "aspect": args.aspect,
+        "final": args.final,
+        "episodes": args.episodes,
+    }
     digest = inputs_digest(project.root, fingerprint)
     if not args.force and is_up_to_date(project.build_dir, digest):
         if not args.quiet:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
@@ -222,7 +223,7 @@ class Concept(StrictModel):
         description="Spoken forms for the narration, e.g. {'SGDR': 'S G D R'}.",
     )
 
-    @property
+    @cached_property
     def slug(self) -> str:
         return slugify(self.name)
 

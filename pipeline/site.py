@@ -42,19 +42,54 @@ def _items(episodes: list[Episode], series: Series) -> list[SiteItem]:
     ]
 
 
+def _inputs_of_listing(episode: Episode) -> list[object]:
+    """What index.html, feed.xml and sitemap.xml read of an episode."""
+    return [
+        episode.number,
+        episode.title,
+        str(episode.date),
+        [[c.name, c.slug] for c in episode.concepts],
+    ]
+
+
+def _inputs_of_concepts(episode: Episode) -> list[object]:
+    """What concepts.html reads of an episode."""
+    return [episode.number, [[c.name, c.slug, c.one_liner] for c in episode.concepts]]
+
+
+# Each site page, with the template it renders and the episode fields it shows: an edit
+# that touches none of those fields (an analogy, say) rebuilds none of the site pages.
+SITE_PAGES: dict[str, tuple[str, object]] = {
+    "index.html": ("index.html.j2", _inputs_of_listing),
+    "concepts.html": ("concepts.html.j2", _inputs_of_concepts),
+    "feed.xml": ("feed.xml.j2", _inputs_of_listing),
+    "sitemap.xml": ("sitemap.xml.j2", _inputs_of_listing),
+    "style.css": ("style.css", lambda episode: []),
+}
+
+
+def page_inputs(page: str, episodes: list[Episode]) -> list[object]:
+    _, project = SITE_PAGES[page]
+    return [project(e) for e in episodes]  # type: ignore[operator]
+
+
+def render_page(env: jinja2.Environment, page: str, episodes: list[Episode], series: Series) -> str:
+    """One site page: the index, the concept index, the feed, the sitemap or the CSS."""
+    template, _ = SITE_PAGES[page]
+    if page == "style.css":
+        return env.loader.get_source(env, template)[0]  # type: ignore[union-attr]
+    items = _items(episodes, series)
+    common: dict[str, object] = {"series": series, "items": items, "root": ""}
+    if page == "concepts.html":
+        common["rows"] = sorted(
+            (ConceptRow(c, e) for e in episodes for c in e.concepts),
+            key=lambda r: (r.concept.name.lower(), r.episode.number),
+        )
+    if page == "feed.xml":
+        common["updated"] = max((i.updated for i in items), default=UNDATED)
+    return env.get_template(template).render(common)
+
+
 def render_site(env: jinja2.Environment, episodes: list[Episode], series: Series) -> dict[str, str]:
     """Every site page, keyed by its path relative to build/."""
-    items = _items(episodes, series)
-    rows = sorted(
-        (ConceptRow(c, e) for e in episodes for c in e.concepts),
-        key=lambda r: (r.concept.name.lower(), r.episode.number),
-    )
-    updated = max((i.updated for i in items), default=UNDATED)
-    common = {"series": series, "items": items, "root": ""}
-    return {
-        "index.html": env.get_template("index.html.j2").render(common),
-        "concepts.html": env.get_template("concepts.html.j2").render(common, rows=rows),
-        "feed.xml": env.get_template("feed.xml.j2").render(common, updated=updated),
-        "sitemap.xml": env.get_template("sitemap.xml.j2").render(common),
-        "style.css": env.loader.get_source(env, "style.css")[0],  # type: ignore[union-attr]
-    }
+    return {page: render_page(env, page, episodes, series) for page in SITE_PAGES}

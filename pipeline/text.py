@@ -9,14 +9,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.model import Concept, Episode, Series
 
-_WORD = re.compile(r"[\w’'-]+")
+# A word starts with a letter or digit and may hold inner apostrophes and hyphens.
+_WORD = re.compile(r"[^\W_][\w’'-]*")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
+_MARKDOWN_CHARS = re.compile(r"[*_`\[]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“‘(])")
 
 
 def strip_inline_markdown(text: str) -> str:
     """'*Flat* [minima](https://x)' -> 'Flat minima': what a reader or a listener gets."""
+    if not _MARKDOWN_CHARS.search(text):
+        return text
     text = _LINK.sub(r"\1", text)
     previous = None
     while previous != text:
@@ -27,7 +31,7 @@ def strip_inline_markdown(text: str) -> str:
 
 def count_words(text: str) -> int:
     """Words as a reader counts them: runs of letters/digits, with inner ' and -."""
-    return sum(1 for w in _WORD.findall(text) if any(c.isalnum() for c in w))
+    return len(_WORD.findall(text))
 
 
 def reading_minutes(words: int, words_per_minute: int) -> int:
