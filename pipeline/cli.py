@@ -67,6 +67,15 @@ def _add_schema(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_schema)
 
 
+def _add_refs(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("refs", help="manage references.lock.json")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    update = actions.add_parser("update", help="verify references online and write the lock")
+    update.add_argument("episodes", nargs="*", metavar="EPISODE")
+    update.add_argument("--format", choices=["text", "json", "github"], default="text")
+    update.set_defaults(run=_run_refs_update)
+
+
 def _add_serve(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("serve", help="preview build/ with live reload")
     p.add_argument("--port", type=int, default=8000)
@@ -77,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fiveml", description="The Five ML Concepts content pipeline.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_check, _add_build, _add_new, _add_schema, _add_serve):
+    for add in (_add_check, _add_build, _add_new, _add_schema, _add_refs, _add_serve):
         add(commands)
     return parser
 
@@ -122,8 +131,12 @@ def _run_check(args: argparse.Namespace) -> int:
     project = _project()
     result = check_project(project, project.select(args.episodes) if args.episodes else None)
     problems = list(result.problems)
-    if args.online:
-        raise UsageError("--online reference checks are not built yet (issue 5)")
+    if result.series is not None:
+        from pipeline.references.check import check_references
+
+        problems += check_references(
+            project, result.episodes, online=args.online, series=result.series
+        )
     if args.speech and result.series is not None:
         from pipeline.video.timing import check_narration_lengths
 
@@ -197,6 +210,25 @@ def _run_new(args: argparse.Namespace) -> int:
         f"wrote {project.display(path)}; fill in every TODO, then run `fiveml check {args.number}`"
     )
     return EXIT_OK
+
+
+def _run_refs_update(args: argparse.Namespace) -> int:
+    from pipeline.check import check_project
+    from pipeline.problems import has_failures
+    from pipeline.references.check import update_lock
+
+    project = _project()
+    result = check_project(project, project.select(args.episodes) if args.episodes else None)
+    if result.series is None or has_failures(result.problems, strict=False):
+        raise ContentError(result.problems)
+    lock, problems = update_lock(project, result.episodes, result.series)
+    _print_problems(problems, args.format)
+    print(
+        f"wrote {project.display(project.lock_file)}: {len(lock.papers)} paper(s), "
+        f"{len(lock.links)} link(s)",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS if has_failures(problems, strict=False) else EXIT_OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:

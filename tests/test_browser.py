@@ -125,6 +125,7 @@ def served(full_build: Path, tmp_path: Path):
 
     root = tmp_path / "www"
     shutil.copytree(full_build, root / "some" / "base")
+
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass

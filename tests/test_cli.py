@@ -28,7 +28,8 @@ def test_check_text_format_and_exit_1(fiveml: Run, series_dir: Path) -> None:
     edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
     code, out, _ = fiveml("check", "23")
     assert code == 1
-    assert out.startswith(
+    [error] = [line for line in out.splitlines() if ": error:" in line]
+    assert error.startswith(
         f"episodes/023.yaml:{ANALOGY_LINE}:14: error: concepts[1].analogy: an analogy starts"
     )
 
@@ -55,7 +56,7 @@ def test_check_github_format(fiveml: Run, series_dir: Path) -> None:
     edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
     code, out, _ = fiveml("check", "--format", "github")
     assert code == 1
-    first = out.splitlines()[0]
+    [first] = [line for line in out.splitlines() if line.startswith("::error")]
     assert first.startswith(
         f"::error file=episodes/023.yaml,line={ANALOGY_LINE},col=14,title=concepts[1].analogy::"
         "an analogy starts with 'Like'"
@@ -125,7 +126,10 @@ def test_filled_scaffold_passes(fiveml: Run, series_dir: Path) -> None:
     )
     path.write_text(text)
     _, out, _ = fiveml("check", "24")
-    assert [line for line in out.splitlines() if ": error:" in line] == []
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    # Content is complete; what is left is verifying the (made-up) papers online.
+    assert len(errors) == 5
+    assert all("arxiv:2001.00001 is not in references.lock.json" in e for e in errors)
 
 
 def test_schema_matches_the_committed_file(fiveml: Run) -> None:
@@ -148,7 +152,7 @@ def test_check_does_not_import_heavy_libraries(series_dir: Path) -> None:
         [sys.executable, "-c", code], cwd=series_dir, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_python_dash_m_pipeline_works(series_dir: Path) -> None:

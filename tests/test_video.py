@@ -255,5 +255,4 @@ def test_moviepy_encoder_gives_the_same_timeline(tmp_path: Path) -> None:
     info = probe(result.files["023/video/draft.mp4"], tmp_path)
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], video["width"], video["pix_fmt"]) == ("h264", 1280, "yuv420p")
-    assert float(info["format"]["duration"]) == pytest.approx(sum(result.slide_durations),
-                                                              abs=0.1)
+    assert float(info["format"]["duration"]) == pytest.approx(sum(result.slide_durations), abs=0.1)

@@ -1,0 +1,1 @@
+"""Reference checking: offline against the lock file, online against arXiv and Crossref."""
