@@ -166,9 +166,28 @@ def _digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
-def _templates_hash(templates: Path) -> str:
-    files = sorted(p for p in templates.rglob("*") if p.is_file())
-    return _digest(*(f"{p.relative_to(templates)}\n".encode() + p.read_bytes() for p in files))
+BLOG_TEMPLATES = ("post.md.j2", "post.html.j2", "quick-reference.md.j2", "quick-reference.html.j2")
+
+
+def _templates_hash(templates: Path, roots: Iterable[str]) -> str:
+    """Hash of the templates `roots` render, with everything they extend or include
+    (found by Jinja's own parser), so a template edit rebuilds only the pages using it."""
+    import jinja2
+    from jinja2 import meta
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if not name.endswith(".j2"):
+            continue  # static assets such as style.css
+        source = (templates / name).read_text(encoding="utf-8")
+        pending += [n for n in meta.find_referenced_templates(env.parse(source)) if n]
+    return _digest(*(f"{n}\n".encode() + (templates / n).read_bytes() for n in sorted(seen)))
 
 
 def _code_hash(*modules: str) -> str:
@@ -210,7 +229,7 @@ def plan(
 ) -> list[Target]:
     """The targets of this build, each keyed by a hash of exactly what it depends on."""
     templates = project.templates_dir
-    templates_hash = _templates_hash(templates)
+    blog_templates = _templates_hash(templates, BLOG_TEMPLATES)
     series_json = series.model_dump_json()
     cache_dir = str(project.root / ".cache")
     targets: list[Target] = []
@@ -244,7 +263,7 @@ def plan(
                     "blog",
                     _digest(
                         code["blog"],
-                        templates_hash,
+                        blog_templates,
                         episode_json,
                         series_json,
                         json.dumps(neighbours),
@@ -308,7 +327,12 @@ def plan(
                 Target(
                     f"site/{page}",
                     "site",
-                    _digest(code["site"], templates_hash, series_json, inputs),
+                    _digest(
+                        code["site"],
+                        _templates_hash(templates, [SITE_PAGES[page][0]]),
+                        series_json,
+                        inputs,
+                    ),
                     {
                         "episodes": ordered,
                         "series": series,

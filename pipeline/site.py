@@ -64,12 +64,14 @@ SITE_PAGES: dict[str, tuple[str, object]] = {
     "concepts.html": ("concepts.html.j2", _inputs_of_concepts),
     "feed.xml": ("feed.xml.j2", _inputs_of_listing),
     "sitemap.xml": ("sitemap.xml.j2", _inputs_of_listing),
-    "style.css": ("style.css", lambda episode: []),
+    "style.css": ("style.css", None),  # shows no episode
 }
 
 
 def page_inputs(page: str, episodes: list[Episode]) -> list[object]:
     _, project = SITE_PAGES[page]
+    if project is None:
+        return []
     return [project(e) for e in episodes]  # type: ignore[operator]
 
 
