@@ -76,6 +76,13 @@ def _add_refs(commands: argparse._SubParsersAction) -> None:
     update.set_defaults(run=_run_refs_update)
 
 
+def _add_import(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("import", help="turn published posts into episodes/NNN.yaml")
+    p.add_argument("posts", nargs="+", metavar="POST", help="plain-text copies or post.md files")
+    p.add_argument("--force", action="store_true", help="overwrite existing episode files")
+    p.set_defaults(run=_run_import)
+
+
 def _add_serve(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("serve", help="preview build/ with live reload")
     p.add_argument("--port", type=int, default=8000)
@@ -86,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fiveml", description="The Five ML Concepts content pipeline.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_check, _add_build, _add_new, _add_schema, _add_refs, _add_serve):
+    for add in (_add_check, _add_build, _add_new, _add_schema, _add_refs, _add_import, _add_serve):
         add(commands)
     return parser
 
@@ -229,6 +236,27 @@ def _run_refs_update(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_PROBLEMS if has_failures(problems, strict=False) else EXIT_OK
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.importer import import_posts
+
+    project = _project()
+    posts = [Path(p) for p in args.posts]
+    missing = [str(p) for p in posts if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such post: {missing[0]}")
+    result = import_posts(posts, project.episodes_dir, project.display, args.force)
+    if result.problems:
+        raise ContentError(result.problems)
+    for path in result.written:
+        print(
+            f"wrote {project.display(path)}; run `fiveml check {path.stem.lstrip('0')}` "
+            "for what is left to fill in"
+        )
+    return EXIT_OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:

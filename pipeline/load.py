@@ -364,10 +364,10 @@ def _construct_scalar(parser: Any, event: Any) -> Any:
 # --- Validation ------------------------------------------------------------------------
 
 
-def find_placeholders(data: Any, path: Path_ = ()) -> list[Path_]:
-    """Paths of values still holding the scaffold's 'TODO ...' text."""
+def find_placeholders(data: Any, path: Path_ = ()) -> list[tuple[Path_, str]]:
+    """Paths and texts of values still holding a 'TODO ...' placeholder."""
     if isinstance(data, str):
-        return [path] if data.strip().startswith(PLACEHOLDER_PREFIX) else []
+        return [(path, data.strip())] if data.strip().startswith(PLACEHOLDER_PREFIX) else []
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in find_placeholders(v, (*path, k))]
     if isinstance(data, list):
@@ -379,14 +379,15 @@ def validate(
     model: type[BaseModel], data: Any, source: SourceMap
 ) -> tuple[BaseModel | None, list[Problem]]:
     """Validate data against a model; every error becomes a located Problem."""
-    placeholders = find_placeholders(data)
+    found = find_placeholders(data)
+    placeholders = [path for path, _ in found]
     problems = [
         source.problem(
             Severity.ERROR,
-            p,
-            "still a placeholder from `fiveml new`; replace the TODO text with the real value",
+            path,
+            f"still a placeholder ('{_shorten(text)}'); replace the TODO text with the real value",
         )
-        for p in placeholders
+        for path, text in found
     ]
     try:
         return (model.model_validate(data) if not problems else None), problems
@@ -402,6 +403,14 @@ def validate(
                 continue  # the "unknown field ...; did you mean" problem says it all
             problems.append(_validation_problem(model, data, source, error, path))
         return None, problems
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_misspelt(path: Path_, misspelt: set[tuple[Path_, str]]) -> bool:
