@@ -434,7 +434,9 @@ def build_project(
     stale = [t for t in targets if options.force or not _is_fresh(build_dir, known.get(t.key), t)]
     report = BuildReport(stages=stages, skipped=len(targets) - len(stale))
 
-    progress = _Progress(len(stale), quiet=options.quiet)
+    progress = _Progress(
+        len(stale), quiet=options.quiet or (not any(t.heavy for t in stale) and len(stale) < 2)
+    )
     last_save = time.perf_counter()
     for target, outcome in _render_all(stale, options.jobs, build_dir, progress):
         if outcome.error is not None:
@@ -513,11 +515,12 @@ def _summary(report: BuildReport) -> str:
 
 
 class _Progress:
-    """A progress bar (rich) on a terminal for builds with more than a few targets."""
+    """A progress bar (rich) on a terminal, for builds of several targets or a heavy one
+    (figures, video); quiet when output is not a terminal."""
 
     def __init__(self, total: int, quiet: bool) -> None:
         self._bar = None
-        if quiet or total < 2 or not sys.stderr.isatty():
+        if quiet or total < 1 or not sys.stderr.isatty():
             return
         from rich.progress import Progress
 

@@ -91,7 +91,9 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
     return functools.partial(Handler, directory=str(build_dir))  # type: ignore[return-value]
 
 
-def watch_and_rebuild(project: Project, state: BuildState, stop: threading.Event) -> None:
+def watch_and_rebuild(
+    project: Project, state: BuildState, stop: threading.Event, ready: threading.Event
+) -> None:
     from watchfiles import watch
 
     paths = [
@@ -104,7 +106,14 @@ def watch_and_rebuild(project: Project, state: BuildState, stop: threading.Event
         )
         if p.exists()
     ]
-    for changes in watch(*paths, stop_event=stop, debounce=200, step=50):
+    # yield_on_timeout: an empty first batch says the watches are in place.
+    changes_seen = watch(
+        *paths, stop_event=stop, debounce=200, step=50, rust_timeout=200, yield_on_timeout=True
+    )
+    for changes in changes_seen:
+        ready.set()
+        if not changes:
+            continue
         names = ", ".join(sorted({Path(path).name for _, path in changes}))
         print(f"serve: {names} changed; rebuilding", file=sys.stderr)
         rebuild(project, state, quiet=True)
@@ -116,9 +125,12 @@ def serve(project: Project, port: int = 8000) -> None:
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", port), make_handler(project.build_dir, state)
     )
-    stop = threading.Event()
-    watcher = threading.Thread(target=watch_and_rebuild, args=(project, state, stop), daemon=True)
+    stop, ready = threading.Event(), threading.Event()
+    watcher = threading.Thread(
+        target=watch_and_rebuild, args=(project, state, stop, ready), daemon=True
+    )
     watcher.start()
+    ready.wait(timeout=10)  # announce only once a change would be seen
     print(
         f"serving {project.display(project.build_dir)}/ at "
         f"http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)",

@@ -13,7 +13,8 @@ from pipeline.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 EPISODE_23 = REPO / "episodes" / "023.yaml"
-SEED = REPO.parent / "shared" / "seeds" / "five-ml-concepts-23.txt"
+# Episode 23 as published (a copy of shared/seeds/five-ml-concepts-23.txt).
+SEED = REPO / "tests" / "fixtures" / "five-ml-concepts-23.txt"
 
 
 @pytest.fixture
