@@ -19,7 +19,8 @@ from pipeline.render import plain_text
 from pipeline.text import count_words, reading_minutes
 
 STAGE_VERSION = "blog-1"
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # figures: their alt text is not prose
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _STATS_SLOT = "\x00stats\x00"  # filled in once the words around it are counted
 _STATS = re.compile(r"^\d+ words • \d+ min read")
 _MD_SYNTAX = re.compile(r"^#+\s*|^\|?-{3,}.*$|\*\*")
@@ -93,7 +94,8 @@ def prose_words(markdown_post: str) -> int:
     words = 0
     for line in markdown_post.splitlines():
         line = _STATS.sub("", line)
-        text = _MD_SYNTAX.sub("", _MD_LINK.sub(r"\1", line)).replace("|", " ")
+        text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))
+        text = _MD_SYNTAX.sub("", text).replace("|", " ")
         words += count_words(text)
     return words
 
