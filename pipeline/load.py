@@ -560,14 +560,19 @@ def _pick_union_member(options: list[Any], node: Any) -> Any:
 # --- Whole files -----------------------------------------------------------------------
 
 
+def parse_file(path: Path, display: str) -> tuple[Any, SourceMap | None, list[Problem]]:
+    """A YAML file's data and source map, or the problems that prevent reading it."""
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, None, problems
+    return parse_yaml(text, display)
+
+
 def load_series(path: Path, display: str) -> tuple[Series | None, list[Problem]]:
     """Series settings from `series.yaml`; defaults when the file does not exist."""
     if not path.exists():
         return Series(), []
-    text, problems = read_text(path, display)
-    if text is None:
-        return None, problems
-    data, source, problems = parse_yaml(text, display)
+    data, source, problems = parse_file(path, display)
     if source is None:
         return None, problems
     if data is None:
@@ -582,10 +587,7 @@ def load_series(path: Path, display: str) -> tuple[Series | None, list[Problem]]
 
 def load_episode(path: Path, display: str) -> tuple[LoadedEpisode | None, list[Problem]]:
     """One episode file: read, parse, validate. Problems instead of exceptions."""
-    text, problems = read_text(path, display)
-    if text is None:
-        return None, problems
-    data, source, problems = parse_yaml(text, display)
+    data, source, problems = parse_file(path, display)
     if source is None:
         return None, problems
     if not isinstance(data, dict):
