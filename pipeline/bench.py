@@ -167,7 +167,7 @@ def main() -> None:
     results = bench(args.episodes, args.runs)
     width = max(len(k) for k in results)
     for name, value in results.items():
-        unit = "" if name.endswith(")") and not name.endswith("SVG)") else " s"
+        unit = "" if name.endswith(("(s)", "(MiB)")) else " s"
         print(f"{name:<{width}}  {value:8.2f}{unit}")
     text = json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2)
     print(text)
