@@ -169,25 +169,44 @@ def _digest(*parts: str | bytes) -> str:
 BLOG_TEMPLATES = ("post.md.j2", "post.html.j2", "quick-reference.md.j2", "quick-reference.html.j2")
 
 
-def _templates_hash(templates: Path, roots: Iterable[str]) -> str:
-    """Hash of the templates `roots` render, with everything they extend or include
-    (found by Jinja's own parser), so a template edit rebuilds only the pages using it."""
-    import jinja2
-    from jinja2 import meta
+class TemplateHasher:
+    """Hashes of the templates a page renders, with everything they extend or include
+    (found by Jinja's own parser), so a template edit rebuilds only the pages using it.
+    One per plan: each template is read and parsed once."""
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
-    seen: set[str] = set()
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if not name.endswith(".j2"):
-            continue  # static assets such as style.css
-        source = (templates / name).read_text(encoding="utf-8")
-        pending += [n for n in meta.find_referenced_templates(env.parse(source)) if n]
-    return _digest(*(f"{n}\n".encode() + (templates / n).read_bytes() for n in sorted(seen)))
+    def __init__(self, templates: Path) -> None:
+        import jinja2
+
+        self.templates = templates
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
+        self._references: dict[str, list[str]] = {}
+        self._bytes: dict[str, bytes] = {}
+
+    def _read(self, name: str) -> bytes:
+        if name not in self._bytes:
+            self._bytes[name] = (self.templates / name).read_bytes()
+        return self._bytes[name]
+
+    def _referenced(self, name: str) -> list[str]:
+        from jinja2 import meta
+
+        if name not in self._references:
+            found: list[str] = []
+            if name.endswith(".j2"):  # static assets such as style.css reference nothing
+                tree = self.env.parse(self._read(name).decode("utf-8"))
+                found = [n for n in meta.find_referenced_templates(tree) if n]
+            self._references[name] = found
+        return self._references[name]
+
+    def digest(self, roots: Iterable[str]) -> str:
+        seen: set[str] = set()
+        pending = list(roots)
+        while pending:
+            name = pending.pop()
+            if name not in seen:
+                seen.add(name)
+                pending += self._referenced(name)
+        return _digest(*(f"{n}\n".encode() + self._read(n) for n in sorted(seen)))
 
 
 def _code_hash(*modules: str) -> str:
@@ -229,7 +248,8 @@ def plan(
 ) -> list[Target]:
     """The targets of this build, each keyed by a hash of exactly what it depends on."""
     templates = project.templates_dir
-    blog_templates = _templates_hash(templates, BLOG_TEMPLATES)
+    template_hasher = TemplateHasher(templates)
+    blog_templates = template_hasher.digest(BLOG_TEMPLATES)
     series_json = series.model_dump_json()
     cache_dir = str(project.root / ".cache")
     targets: list[Target] = []
@@ -240,7 +260,8 @@ def plan(
     }
     code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
-    dumped = {e.number: e.model_dump_json() for e in [*everyone, *episodes]}
+    unique = {e.number: e for e in [*everyone, *episodes]}
+    dumped = {number: e.model_dump_json() for number, e in unique.items()}
     position_of = {number: i for i, number in enumerate(numbers)}
     for episode in episodes:
         episode_json = dumped[episode.number]
@@ -320,16 +341,21 @@ def plan(
     if "site" in stages:
         from pipeline.site import SITE_PAGES, page_inputs
 
+        projected: dict[object, str] = {}
+
         ordered = sorted(everyone, key=lambda e: e.number)
         for page in SITE_PAGES:
-            inputs = json.dumps(page_inputs(page, ordered))
+            projection = SITE_PAGES[page][1]
+            if projection not in projected:  # index, feed and sitemap read the same fields
+                projected[projection] = json.dumps(page_inputs(page, ordered))
+            inputs = projected[projection]
             targets.append(
                 Target(
                     f"site/{page}",
                     "site",
                     _digest(
                         code["site"],
-                        _templates_hash(templates, [SITE_PAGES[page][0]]),
+                        template_hasher.digest([SITE_PAGES[page][0]]),
                         series_json,
                         inputs,
                     ),

@@ -49,10 +49,13 @@ def load_episode_cached(
     try:
         stored = json.loads(entry.read_text(encoding="utf-8"))
         source = SourceMap(display, rows_file=positions)
-        return LoadedEpisode(Episode.model_validate(stored["episode"]), source, path), []
+        episode = Episode.model_validate(stored["episode"])
+        return LoadedEpisode(episode, source, path, content_key=key), []
     except (OSError, ValueError, KeyError):
         pass
     loaded, problems = load_episode(path, display)
+    if loaded is not None:
+        loaded.content_key = key
     if loaded is not None and not problems:
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Positions first: an entry is only used once both files exist.
@@ -96,6 +99,8 @@ def check_project(
     result.episodes = sorted(
         (e for e in loaded_all if e.path in selected_files), key=lambda e: e.episode.number
     )
-    result.problems.extend(run_rules(result.episodes, loaded_all, series, today or date.today()))
+    result.problems.extend(
+        run_rules(result.episodes, loaded_all, series, today or date.today(), cache=cache)
+    )
     result.problems.sort(key=sort_key)
     return result

@@ -147,6 +147,7 @@ class LoadedEpisode:
     episode: Episode
     source: SourceMap
     path: Path
+    content_key: str | None = None  # hash of the file's bytes, when read through the cache
 
 
 class YamlRefused(Exception):

@@ -7,11 +7,15 @@ content: they report it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.load import LoadedEpisode
@@ -248,26 +252,80 @@ def _concept_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
-EPISODE_RULES: tuple[Rule, ...] = (
+# Rules that read one episode (and the series settings) only: their findings for an
+# unchanged file are remembered in the cache.
+LOCAL_RULES: tuple[Rule, ...] = (
     number_matches_file,
     concept_count,
     speaking_budget,
     analogy_form,
     one_liner_form,
     unique_concepts,
-    covered_elsewhere,
     arxiv_ids,
     safe_links,
     figure_alt_text,
 )
+# Rules that compare an episode with the rest of the series: always run (they are cheap,
+# thanks to the concept index).
+SERIES_RULES: tuple[Rule, ...] = (covered_elsewhere,)
+EPISODE_RULES: tuple[Rule, ...] = LOCAL_RULES + SERIES_RULES
 
 
 def run_rules(
-    targets: list[LoadedEpisode], everyone: list[LoadedEpisode], series: Series, today: date
+    targets: list[LoadedEpisode],
+    everyone: list[LoadedEpisode],
+    series: Series,
+    today: date,
+    cache: Path | None = None,
 ) -> list[Problem]:
     """Every rule over each target episode (seeing `everyone` for series-wide rules).
 
     All problems are collected; no rule short-circuits another.
     """
     ctx = RuleContext.build(everyone, today)
-    return [p for loaded in targets for rule in EPISODE_RULES for p in rule(loaded, series, ctx)]
+    problems: list[Problem] = []
+    salt = _rules_salt(series, today) if cache is not None else ""
+    for loaded in targets:
+        problems += _local_findings(loaded, series, ctx, cache, salt)
+        problems += [p for rule in SERIES_RULES for p in rule(loaded, series, ctx)]
+    return problems
+
+
+def _local_findings(
+    loaded: LoadedEpisode, series: Series, ctx: RuleContext, cache: Path | None, salt: str
+) -> list[Problem]:
+    if cache is None or loaded.content_key is None:
+        return [p for rule in LOCAL_RULES for p in rule(loaded, series, ctx)]
+    entry = (
+        cache / "rules" / f"{hashlib.sha256((salt + loaded.content_key).encode()).hexdigest()}.json"
+    )
+    try:
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        return [
+            Problem(
+                Severity(p["severity"]), p["file"], p["line"], p["column"], p["field"], p["message"]
+            )
+            for p in stored
+        ]
+    except (OSError, ValueError, KeyError):
+        pass
+    found = [p for rule in LOCAL_RULES for p in rule(loaded, series, ctx)]
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    temporary = entry.with_name(entry.name + ".tmp")
+    temporary.write_text(json.dumps([p.to_json() for p in found]), encoding="utf-8")
+    temporary.replace(entry)
+    return found
+
+
+@lru_cache(maxsize=8)
+def _code_salt() -> str:
+    root = Path(__file__).resolve().parent
+    return hashlib.sha256(
+        b"".join((root / n).read_bytes() for n in ("rules.py", "text.py"))
+    ).hexdigest()
+
+
+def _rules_salt(series: Series, today: date) -> str:
+    """What local findings depend on besides the file: the rules' code, the series
+    settings, and today's year (the future-year rule)."""
+    return _code_salt() + series.model_dump_json() + str(today.year)

@@ -44,17 +44,13 @@ def _items(episodes: list[Episode], series: Series) -> list[SiteItem]:
 
 def _inputs_of_listing(episode: Episode) -> list[object]:
     """What index.html, feed.xml and sitemap.xml read of an episode."""
-    return [
-        episode.number,
-        episode.title,
-        str(episode.date),
-        [[c.name, c.slug] for c in episode.concepts],
-    ]
+    # Slugs derive from names, so the names cover them.
+    return [episode.number, episode.title, str(episode.date), [c.name for c in episode.concepts]]
 
 
 def _inputs_of_concepts(episode: Episode) -> list[object]:
     """What concepts.html reads of an episode."""
-    return [episode.number, [[c.name, c.slug, c.one_liner] for c in episode.concepts]]
+    return [episode.number, [[c.name, c.one_liner] for c in episode.concepts]]
 
 
 # Each site page, with the template it renders and the episode fields it shows: an edit
