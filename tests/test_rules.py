@@ -204,3 +204,20 @@ def test_every_problem_of_every_episode_is_collected(project: Project) -> None:
     found = messages(project)
     assert len(found) == 3
     assert found[2].startswith("episodes/024.yaml:3:1: error: YAML syntax error")
+
+
+def test_cached_findings_equal_fresh_ones_and_follow_the_settings(
+    project: Project, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    edit_episode(episode_file(project), "analogy: Like asking", "analogy: Asking")
+    fresh = check_project(project, today=TODAY).problems
+    first = check_project(project, today=TODAY, cache=cache).problems
+    again = check_project(project, today=TODAY, cache=cache).problems
+    assert fresh == first == again
+    assert any((cache / "rules").iterdir())
+    edit_episode(project.series_file, "max_one_liner_words: 8", "max_one_liner_words: 3")
+    stricter = check_project(project, today=TODAY, cache=cache).problems
+    assert any(
+        "the one-liner has 5 words; the series allows at most 3" in p.message for p in stricter
+    )
