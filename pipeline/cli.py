@@ -74,6 +74,11 @@ def _add_refs(commands: argparse._SubParsersAction) -> None:
     update.add_argument("episodes", nargs="*", metavar="EPISODE")
     update.add_argument("--format", choices=["text", "json", "github"], default="text")
     update.set_defaults(run=_run_refs_update)
+    fill = actions.add_parser(
+        "fill", help="find arXiv ids and full author lists for TODO references, by title"
+    )
+    fill.add_argument("episodes", nargs="*", metavar="EPISODE")
+    fill.set_defaults(run=_run_refs_fill)
 
 
 def _add_import(commands: argparse._SubParsersAction) -> None:
@@ -257,6 +262,16 @@ def _run_import(args: argparse.Namespace) -> int:
             "for what is left to fill in"
         )
     return EXIT_OK
+
+
+def _run_refs_fill(args: argparse.Namespace) -> int:
+    from pipeline.references.fill import fill_references
+
+    project = _project()
+    paths = project.select(args.episodes) if args.episodes else project.episode_files()
+    problems = fill_references(paths, project.display)
+    _print_problems(problems, "text")
+    return EXIT_PROBLEMS if any(p.severity == "error" for p in problems) else EXIT_OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.problems import Problem, Severity
+from pipeline.yaml_rt import dump
 
 _LINK = re.compile(r"^\[(?P<text>.*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\))*[^()\s]*)\)$")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -304,7 +303,7 @@ def episode_yaml(post: ImportedPost, origin: str) -> str:
     if post.placeholders:
         header.append("# Still to fill in (each TODO fails `fiveml check` until replaced):")
         header += [f"#   - {p}" for p in post.placeholders]
-    body = yaml.safe_dump(post.data, sort_keys=False, allow_unicode=True, width=88)
+    body = dump(post.data)
     return "\n".join(header) + "\n" + body
 
 

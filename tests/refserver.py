@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,6 +70,10 @@ class FakeApis:
         return feed.format(ids=",".join(ids), count=len(entries), entries="".join(entries)).encode()
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def start(apis: FakeApis) -> tuple[http.server.ThreadingHTTPServer, str]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -100,7 +105,12 @@ def start(apis: FakeApis) -> tuple[http.server.ThreadingHTTPServer, str]:
                 if scenario == "error_feed":
                     body = (FIXTURES / "arxiv" / "error.xml").read_bytes()
                     return self.send(400, body, "application/atom+xml")
-                ids = parse_qs(parts.query)["id_list"][0].split(",")
+                query = parse_qs(parts.query)
+                if "search_query" in query:  # ti:"words of the title"
+                    phrase = _words(query["search_query"][0].split(":", 1)[1].strip('"'))
+                    ids = [p.id for p in apis.papers.values() if phrase in _words(p.title)]
+                else:
+                    ids = query["id_list"][0].split(",")
                 return self.send(200, apis.arxiv_feed(ids), "application/atom+xml")
             if parts.path.startswith("/works/"):
                 doi = unquote(parts.path[len("/works/") :])

@@ -374,3 +374,45 @@ def test_links_are_checked_and_locked(project: Project, apis: FakeApis) -> None:
     assert links[f"{base}/page/404"].status == "broken"
     assert links[f"{base}/page/404"].checked == "2026-11-29"
     assert any(f"{base}/page/404 is broken (HTTP 404)" in p.message for p in found)
+
+
+def test_import_then_fill_then_update_gives_a_clean_episode(
+    fiveml, series_dir: Path, apis: FakeApis
+) -> None:
+    from tests.conftest import SEED
+
+    (series_dir / "episodes" / "023.yaml").unlink()
+    (series_dir / "references.lock.json").unlink()
+    assert fiveml("import", str(SEED))[0] == 0
+    code, out, _ = fiveml("refs", "fill")
+    assert code == 0
+    assert out.count("info: ") == 4 and "filled arXiv 1609.04836 and 5 author(s)" in out
+    text = (series_dir / "episodes" / "023.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=../episode.schema.json\n# Imported")
+    assert "title_form: without_subtitle" in text  # Keskar et al. is cited without subtitle
+    assert "        - Nitish Shirish Keskar\n" in text
+    assert "TODO" not in text.split("number: 23", 1)[1]
+    code, out, _ = fiveml("check", "23")
+    assert code == 1 and "is not in references.lock.json" in out
+    assert fiveml("refs", "update")[0] == 0
+    code, out, _ = fiveml("check", "--strict")
+    assert code == 0, out
+
+
+def test_fill_leaves_ambiguous_titles_alone(fiveml, series_dir: Path, apis: FakeApis) -> None:
+    from tests.conftest import SEED
+
+    apis.papers["9999.00001"] = FakePaper(
+        "9999.00001", SGDR.title, ["Ilya Loshchilov"], "2016-08-14"
+    )
+    (series_dir / "episodes" / "023.yaml").unlink()
+    fiveml("import", str(SEED))
+    before = (series_dir / "episodes" / "023.yaml").read_text()
+    _, out, _ = fiveml("refs", "fill")
+    assert (
+        "2 arXiv papers match 'SGDR: Stochastic Gradient Descent with Warm Restarts' "
+        "(1608.03983, 9999.00001); fill the identifier and authors by hand" in out
+    )
+    after = (series_dir / "episodes" / "023.yaml").read_text()
+    assert before != after  # the other three were filled
+    assert "TODO given name of Loshchilov" in after

@@ -61,6 +61,25 @@ def fetch(
     return found
 
 
+def search_title(
+    title: str, client: httpx.Client, settings: HttpSettings, today: date, limit: int = 10
+) -> list[PaperEntry]:
+    """Papers whose title holds the cited title's words, as arXiv's search finds them."""
+    words = " ".join(re.findall(r"[\w-]+", title))
+    _throttle()
+    response = get(
+        client,
+        api_url(),
+        settings,
+        params={"search_query": f'ti:"{words}"', "max_results": str(limit)},
+    )
+    if response.status_code != 200:
+        if b"api/errors" in response.content:
+            parse_feed(response.content, today)
+        raise FetchError(f"arXiv answered HTTP {response.status_code}")
+    return list(parse_feed(response.content, today).values())
+
+
 def parse_feed(body: bytes, today: date) -> dict[str, PaperEntry]:
     try:
         root = ElementTree.fromstring(body)
