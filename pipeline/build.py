@@ -29,7 +29,7 @@ from typing import Any
 from pipeline.check import check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.model import Episode, Series
-from pipeline.problems import Problem, Severity, format_problems
+from pipeline.problems import Problem, Severity
 from pipeline.project import Project
 
 ALL_STAGES = ("blog", "figures", "video", "site")
@@ -443,10 +443,7 @@ def build_project(
     if errors or result.series is None:
         raise ContentError(errors or result.problems)
     series = result.series
-    all_episodes = [loaded.episode for loaded in result.episodes]
-    if selected is not None:
-        everyone = check_project(project, cache=cache).episodes
-        all_episodes = [loaded.episode for loaded in everyone]
+    all_episodes = [loaded.episode for loaded in result.everyone]
     chosen = [
         loaded.episode for loaded in result.episodes if in_shard(loaded.episode.number, shard)
     ]
@@ -561,8 +558,3 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def print_problems(problems: list[Problem]) -> None:
-    if problems:
-        print(format_problems(problems, "text"), file=sys.stderr)

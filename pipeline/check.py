@@ -24,6 +24,9 @@ from pipeline.rules import run_rules
 class CheckResult:
     series: Series | None
     files: int = 0
+    # Every episode of the series that loaded, selected or not (series-wide rules and
+    # the site need them all).
+    everyone: list[LoadedEpisode] = field(default_factory=list)
     episodes: list[LoadedEpisode] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -96,6 +99,7 @@ def check_project(
             result.problems.extend(episode_problems)
         if loaded is not None:
             loaded_all.append(loaded)
+    result.everyone = sorted(loaded_all, key=lambda e: e.episode.number)
     result.episodes = sorted(
         (e for e in loaded_all if e.path in selected_files), key=lambda e: e.episode.number
     )

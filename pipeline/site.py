@@ -86,8 +86,3 @@ def render_page(env: jinja2.Environment, page: str, episodes: list[Episode], ser
     if page == "feed.xml":
         common["updated"] = max((i.updated for i in items), default=UNDATED)
     return env.get_template(template).render(common)
-
-
-def render_site(env: jinja2.Environment, episodes: list[Episode], series: Series) -> dict[str, str]:
-    """Every site page, keyed by its path relative to build/."""
-    return {page: render_page(env, page, episodes, series) for page in SITE_PAGES}

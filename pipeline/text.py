@@ -67,7 +67,3 @@ def intro_script(episode: Episode, series: Series) -> list[str]:
     if len(episode.concepts) == 1:
         names = episode.concepts[0].name
     return [f"{series.title}, part {episode.number}.", f"Today: {names}."]
-
-
-def outro_script(episode: Episode, series: Series) -> list[str]:
-    return split_sentences(series.tagline)

@@ -70,10 +70,3 @@ def render_concept_figure(episode: Episode, index: int, series: Series) -> dict[
     files = render_figure(spec_for(concept), series)
     base = f"{episode.slug}/figures/{concept.slug}"
     return {f"{base}.{ext}": data for ext, data in files.items()}
-
-
-def render_episode_figures(episode: Episode, series: Series) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for index in range(len(episode.concepts)):
-        files.update(render_concept_figure(episode, index, series))
-    return files
