@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -256,7 +257,9 @@ def plan(
     numbers = sorted(all_numbers)
     assets = {
         "figures": "figures" in stages or _already_built(project, "figures"),
-        "video": "video" in stages or _already_built(project, "video"),
+        # The page embeds the 16:9 draft; other variants are extra files beside it.
+        "video": ("video" in stages and not _video_variant(options))
+        or _already_built(project, "video"),
     }
     code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
@@ -319,7 +322,7 @@ def plan(
             }
             targets.append(
                 Target(
-                    f"video/{episode.slug}",
+                    f"video/{episode.slug}{_video_variant(options)}",
                     "video",
                     _digest(
                         code["video"],
@@ -379,8 +382,20 @@ _STAGE_CODE = {
 
 
 def _already_built(project: Project, stage: str) -> bool:
+    """Whether an earlier build made this stage's main output (for video: the 16:9 draft)."""
     manifest = read_manifest(project.build_dir)
+    if stage == "video":
+        return any(re.fullmatch(r"video/\d+", key) for key in manifest.get("targets", {}))
     return any(key.startswith(f"{stage}/") for key in manifest.get("targets", {}))
+
+
+def _video_variant(options: BuildOptions) -> str:
+    """'' for the 16:9 draft; '/final', '/vertical' or '/final-vertical' otherwise, so that
+    each variant is its own target and building one never removes another."""
+    parts = (["final"] if options.final else []) + (
+        ["vertical"] if options.aspect == "9:16" else []
+    )
+    return "/" + "-".join(parts) if parts else ""
 
 
 # --- Writing ---------------------------------------------------------------------------

@@ -256,3 +256,15 @@ def test_moviepy_encoder_gives_the_same_timeline(tmp_path: Path) -> None:
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], video["width"], video["pix_fmt"]) == ("h264", 1280, "yuv420p")
     assert float(info["format"]["duration"]) == pytest.approx(sum(result.slide_durations), abs=0.1)
+
+
+def test_video_variants_live_side_by_side(project: Project) -> None:
+    from pipeline.build import BuildOptions, build_project
+
+    build_project(project, BuildOptions(only=("video",), quiet=True))
+    build_project(project, BuildOptions(only=("video",), aspect="9:16", quiet=True))
+    video = project.build_dir / "023" / "video"
+    assert (video / "draft.mp4").is_file()
+    assert (video / "draft-vertical.mp4").is_file()
+    assert (video / "slides" / "00-title.png").is_file()
+    assert (video / "slides-vertical" / "00-title.png").is_file()
