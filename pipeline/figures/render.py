@@ -37,16 +37,20 @@ def spec_for(concept: Concept) -> FigureSpecBase:
 
 
 def render_figure(
-    spec: FigureSpecBase, series: Series, size: tuple[int, int] | None = None
+    spec: FigureSpecBase,
+    series: Series,
+    size: tuple[int, int] | None = None,
+    design_width: float = DESIGN_WIDTH,
 ) -> dict[str, bytes]:
-    """One figure as {'png': bytes, 'svg': bytes}."""
+    """One figure as {'png': bytes, 'svg': bytes}. A smaller `design_width` (inches) makes
+    the text larger relative to the figure, for small frames such as a phone's."""
     width, height = size or (series.video.width, series.video.height)
     kind = get_kind(spec.kind)  # type: ignore[attr-defined]
     # Lay out at the design width and scale by dpi, so text keeps its proportions at
     # any output size (a slide's figure box, a social card, the video frame).
-    dpi = width / DESIGN_WIDTH
+    dpi = width / design_width
     with plt.rc_context(rc_params(series.theme)):
-        fig = plt.figure(figsize=(DESIGN_WIDTH, DESIGN_WIDTH * height / width), dpi=dpi)
+        fig = plt.figure(figsize=(design_width, design_width * height / width), dpi=dpi)
         try:
             kind.draw(spec, fig, series)
             if spec.caption:

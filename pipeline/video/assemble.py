@@ -194,9 +194,15 @@ def _figure_for(slide: Slide, series: Series, size: tuple[int, int]) -> bytes:
     from pipeline.figures.kinds.card import CardSpec
     from pipeline.figures.render import render_figure
 
-    box = layout_for(*size).figure
+    layout = layout_for(*size)
+    box = layout.figure
     spec = slide.figure or CardSpec(heading=slide.heading, text=slide.body[0])
-    return render_figure(spec, series, size=(box[2] - box[0], box[3] - box[1]))["png"]
+    # On a phone the figure spans the whole width of a small screen: lay it out narrower
+    # so that its text comes out larger.
+    design_width = 9.0 if layout.vertical else 12.8
+    return render_figure(
+        spec, series, size=(box[2] - box[0], box[3] - box[1]), design_width=design_width
+    )["png"]
 
 
 def _write_cache(path: Path, data: bytes) -> None:
