@@ -246,6 +246,7 @@ def plan(
     stages: tuple[str, ...],
     options: BuildOptions,
     all_episodes: list[Episode] | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> list[Target]:
     """The targets of this build, each keyed by a hash of exactly what it depends on."""
     templates = project.templates_dir
@@ -255,11 +256,12 @@ def plan(
     cache_dir = str(project.root / ".cache")
     targets: list[Target] = []
     numbers = sorted(all_numbers)
+    built = (manifest or read_manifest(project.build_dir))["targets"]
     assets = {
-        "figures": "figures" in stages or _already_built(project, "figures"),
+        "figures": "figures" in stages or _already_built(built, "figures"),
         # The page embeds the 16:9 draft; other variants are extra files beside it.
         "video": ("video" in stages and not _video_variant(options))
-        or _already_built(project, "video"),
+        or _already_built(built, "video"),
     }
     code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
@@ -345,7 +347,6 @@ def plan(
         from pipeline.site import SITE_PAGES, page_inputs
 
         projected: dict[object, str] = {}
-
         ordered = sorted(everyone, key=lambda e: e.number)
         for page in SITE_PAGES:
             projection = SITE_PAGES[page][1]
@@ -381,12 +382,11 @@ _STAGE_CODE = {
 }
 
 
-def _already_built(project: Project, stage: str) -> bool:
+def _already_built(built: dict[str, Any], stage: str) -> bool:
     """Whether an earlier build made this stage's main output (for video: the 16:9 draft)."""
-    manifest = read_manifest(project.build_dir)
     if stage == "video":
-        return any(re.fullmatch(r"video/\d+", key) for key in manifest.get("targets", {}))
-    return any(key.startswith(f"{stage}/") for key in manifest.get("targets", {}))
+        return any(re.fullmatch(r"video/\d+", key) for key in built)
+    return any(key.startswith(f"{stage}/") for key in built)
 
 
 def _video_variant(options: BuildOptions) -> str:
@@ -464,10 +464,10 @@ def build_project(
     ]
     numbers = [e.number for e in all_episodes]
 
-    targets = plan(project, series, chosen, numbers, stages, options, all_episodes)
     build_dir = project.build_dir
     build_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(build_dir)
+    targets = plan(project, series, chosen, numbers, stages, options, all_episodes, manifest)
     known = manifest["targets"]
     stale = [t for t in targets if options.force or not _is_fresh(build_dir, known.get(t.key), t)]
     report = BuildReport(stages=stages, skipped=len(targets) - len(stale))
