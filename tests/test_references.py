@@ -373,7 +373,29 @@ def test_links_are_checked_and_locked(project: Project, apis: FakeApis) -> None:
     assert links[f"{base}/page/403"].status == "unknown"
     assert links[f"{base}/page/404"].status == "broken"
     assert links[f"{base}/page/404"].checked == "2026-11-29"
-    assert any(f"{base}/page/404 is broken (HTTP 404)" in p.message for p in found)
+    [broken] = [p for p in found if "is broken" in p.message]
+    assert (broken.file, broken.field) == ("episodes/023.yaml", "concepts[0].takeaway")
+    assert broken.message == f"{base}/page/404 is broken (HTTP 404); fix or remove it"
+
+
+def test_updating_one_episode_keeps_the_others_locked(project: Project, apis: FakeApis) -> None:
+    text = (project.episodes_dir / "023.yaml").read_text().replace("number: 23", "number: 24")
+    for name in (
+        "Emergent Behavior",
+        "Tool Use",
+        "Loss Surface Sharpness",
+        "Learning Rate Schedules",
+        "Canary Deployment",
+    ):
+        text = text.replace(f"name: {name}", f"name: {name} Again")
+    (project.episodes_dir / "024.yaml").write_text(text)
+    both = check_project(project, today=TODAY)
+    update_lock(project, both.episodes, both.series, today=TODAY)
+    only_24 = check_project(project, [project.episodes_dir / "024.yaml"], today=TODAY)
+    update_lock(project, only_24.episodes, only_24.series, today=TODAY)
+    cited = read_lock(project.lock_file).papers["arxiv:1609.04836"].cited
+    assert set(cited) == {"episodes/023.yaml", "episodes/024.yaml"}
+    assert problems(project) == []
 
 
 def test_import_then_fill_then_update_gives_a_clean_episode(

@@ -223,21 +223,26 @@ def fetch_online(cited: list[Citation], series: Series, today: date) -> Fetched:
     return result
 
 
-def other_links(episodes: list[LoadedEpisode]) -> list[str]:
-    urls: set[str] = set()
+def other_links(episodes: list[LoadedEpisode]) -> dict[str, tuple[LoadedEpisode, tuple]]:
+    """Every http(s) link in the episodes other than papers' ids, with where it first
+    appears (to point a broken link's problem at its line)."""
+    found: dict[str, tuple[LoadedEpisode, tuple]] = {}
+
+    def add(url: str | None, loaded: LoadedEpisode, path: tuple) -> None:
+        if url and url.startswith(("http://", "https://")):
+            found.setdefault(url, (loaded, path))
+
     for loaded in episodes:
         episode = loaded.episode
-        urls.update(u for u in (episode.video_url, episode.video_thumbnail) if u)
-        for concept in episode.concepts:
-            if isinstance(concept.reference, Paper) and concept.reference.url:
-                urls.add(concept.reference.url)
+        add(episode.video_url, loaded, ("video_url",))
+        add(episode.video_thumbnail, loaded, ("video_thumbnail",))
+        for i, concept in enumerate(episode.concepts):
+            if isinstance(concept.reference, Paper):
+                add(concept.reference.url, loaded, ("concepts", i, "reference", "url"))
             for name in _TEXT_FIELDS:
-                urls.update(
-                    u
-                    for u in links_in_text(getattr(concept, name))
-                    if u.startswith(("http://", "https://"))
-                )
-    return sorted(urls)
+                for url in links_in_text(getattr(concept, name)):
+                    add(url, loaded, ("concepts", i, name))
+    return dict(sorted(found.items()))
 
 
 def update_lock(
@@ -255,33 +260,37 @@ def update_lock(
     for key, entry in fetched.entries.items():
         old = lock.papers.get(key)
         earlier = list(old.earlier_titles) if old else []
-        if old and normalize_title(old.title) != normalize_title(entry.title):
+        # A fetched title that changed since the last fetch is the paper's earlier title;
+        # a hand-typed one is not evidence of anything.
+        if (
+            old
+            and old.source != "manual"
+            and (normalize_title(old.title) != normalize_title(entry.title))
+        ):
             earlier.append(old.title)
+        cited_by = dict(old.cited) if old else {}  # other episodes keep their hashes
+        cited_by.update(
+            {c.loaded.source.file: cited_hash(c.paper) for c in cited if paper_key(c.paper) == key}
+        )
         lock.papers[key] = entry.model_copy(
             update={
                 "earlier_titles": earlier,
                 "venue": entry.venue or (old.venue if old else None),
                 "venue_year": entry.venue_year or (old.venue_year if old else None),
-                "cited": {
-                    c.loaded.source.file: cited_hash(c.paper)
-                    for c in cited
-                    if paper_key(c.paper) == key
-                },
+                "cited": cited_by,
             }
         )
     settings = HttpSettings.from_env()
+    links = other_links(episodes)
     with make_client(settings) as client:
-        lock.links.update(check_links(other_links(episodes), client, settings, today))
-    for url, link in lock.links.items():
+        checked = check_links(list(links), client, settings, today)
+    lock.links.update(checked)
+    for url, link in checked.items():
         if link.status == "broken":
+            loaded, path = links[url]
             problems.append(
-                Problem(
-                    Severity.ERROR,
-                    "references.lock.json",
-                    1,
-                    1,
-                    "links",
-                    f"{url} is broken (HTTP {link.code}); fix or remove it",
+                loaded.source.problem(
+                    Severity.ERROR, path, f"{url} is broken (HTTP {link.code}); fix or remove it"
                 )
             )
     write_lock(project.lock_file, lock)
