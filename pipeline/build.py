@@ -411,9 +411,13 @@ def safe_output_path(build_dir: Path, relative: str) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name beside the file, then rename: readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
+    try:
+        handle = open(temporary, "wb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:  # the folder is new: make it only then (mkdir per file is slow)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(temporary, "wb")  # noqa: SIM115
+    with handle:
         handle.write(data)
     os.replace(temporary, path)
 
