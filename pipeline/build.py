@@ -253,7 +253,7 @@ def plan(
     template_hasher = TemplateHasher(templates)
     blog_templates = template_hasher.digest(BLOG_TEMPLATES)
     series_json = series.model_dump_json()
-    cache_dir = str(project.root / ".cache")
+    cache_dir = str(project.cache_dir)
     targets: list[Target] = []
     numbers = sorted(all_numbers)
     built = (manifest or read_manifest(project.build_dir))["targets"]
@@ -456,8 +456,7 @@ def build_project(
         raise UsageError(f"unknown stage '{unknown[0]}'; stages are {', '.join(ALL_STAGES)}")
     shard = parse_shard(options.shard)
 
-    cache = project.root / ".cache"
-    result = check_project(project, selected, cache=cache)
+    result = check_project(project, selected, cache=project.cache_dir)
     errors = [p for p in result.problems if p.severity == Severity.ERROR]
     if errors or result.series is None:
         raise ContentError(errors or result.problems)

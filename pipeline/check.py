@@ -13,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.cache import store
 from pipeline.load import LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, sort_key
@@ -60,18 +61,11 @@ def load_episode_cached(
     if loaded is not None:
         loaded.content_key = key
     if loaded is not None and not problems:
-        entry.parent.mkdir(parents=True, exist_ok=True)
         # Positions first: an entry is only used once both files exist.
-        _write(positions, json.dumps(loaded.source.rows()))
+        store(positions, json.dumps(loaded.source.rows()).encode())
         record = {"episode": loaded.episode.model_dump(mode="json", exclude_unset=True)}
-        _write(entry, json.dumps(record))
+        store(entry, json.dumps(record).encode())
     return loaded, problems
-
-
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 def check_project(

@@ -141,7 +141,8 @@ def _run_check(args: argparse.Namespace) -> int:
     from pipeline.problems import Severity, has_failures
 
     project = _project()
-    result = check_project(project, project.select(args.episodes) if args.episodes else None)
+    selected = project.select(args.episodes) if args.episodes else None
+    result = check_project(project, selected, cache=project.cache_dir)
     problems = list(result.problems)
     if result.series is not None:
         from pipeline.references.check import check_references

@@ -34,6 +34,11 @@ class Project:
         return self.root / "build"
 
     @property
+    def cache_dir(self) -> Path:
+        """Content-keyed caches (load, rules, slides, narration); safe to delete."""
+        return self.root / ".cache"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / "references.lock.json"
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline.cache import store
 from pipeline.load import LoadedEpisode
 from pipeline.model import Paper, Series
 from pipeline.problems import Problem, Severity
@@ -310,10 +311,7 @@ def _local_findings(
     except (OSError, ValueError, KeyError):
         pass
     found = [p for rule in LOCAL_RULES for p in rule(loaded, series, ctx)]
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    temporary = entry.with_name(entry.name + ".tmp")
-    temporary.write_text(json.dumps([p.to_json() for p in found]), encoding="utf-8")
-    temporary.replace(entry)
+    store(entry, json.dumps([p.to_json() for p in found]).encode())
     return found
 
 

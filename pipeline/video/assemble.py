@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache import store
 from pipeline.errors import BuildError
 from pipeline.model import Episode, Series
 from pipeline.video.captions import (
@@ -136,8 +137,8 @@ def _cached_narration(
         return Narration(samples, info["rate"], sentences)
     stats.clips_spoken += 1
     narration = narrate(slide, voice, pause)
-    _write_cache(audio, narration.samples.tobytes())
-    _write_cache(
+    store(audio, narration.samples.tobytes())
+    store(
         meta,
         json.dumps(
             {
@@ -185,8 +186,8 @@ def _cached_slide(
     stats.slides_drawn += 1
     figure_png = _figure_for(slide, series, size) if slide.kind == "concept" else None
     drawn = draw_slide(slide, series, size, figure_png)
-    _write_cache(png, drawn.png)
-    _write_cache(meta, json.dumps(drawn.text_boxes).encode())
+    store(png, drawn.png)
+    store(meta, json.dumps(drawn.text_boxes).encode())
     return drawn.png, [list(x) for x in drawn.text_boxes]
 
 
@@ -203,13 +204,6 @@ def _figure_for(slide: Slide, series: Series, size: tuple[int, int]) -> bytes:
     return render_figure(
         spec, series, size=(box[2] - box[0], box[3] - box[1]), design_width=design_width
     )["png"]
-
-
-def _write_cache(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 # --- Encoding --------------------------------------------------------------------------
