@@ -49,10 +49,9 @@ def load_episode_cached(
     data = path.read_bytes()
     key = hashlib.sha256(_loader_version().encode() + display.encode() + data).hexdigest()
     entry = cache / "episodes" / f"{key}.json"
-    positions = entry.with_suffix(".pos.json")
     try:
         stored = json.loads(entry.read_text(encoding="utf-8"))
-        source = SourceMap(display, rows_file=positions)
+        source = SourceMap(display, reparse_from=path)
         episode = Episode.model_validate(stored["episode"])
         return LoadedEpisode(episode, source, path, content_key=key), []
     except (OSError, ValueError, KeyError):
@@ -61,8 +60,6 @@ def load_episode_cached(
     if loaded is not None:
         loaded.content_key = key
     if loaded is not None and not problems:
-        # Positions first: an entry is only used once both files exist.
-        store(positions, json.dumps(loaded.source.rows()).encode())
         record = {"episode": loaded.episode.model_dump(mode="json", exclude_unset=True)}
         store(entry, json.dumps(record).encode())
     return loaded, problems

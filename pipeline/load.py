@@ -12,10 +12,9 @@ data is composed here from those events, so that:
 from __future__ import annotations
 
 import difflib
-import json
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
@@ -53,31 +52,39 @@ class Position:
     column: int
 
 
-@dataclass
 class SourceMap:
     """Where each value (and each mapping key) of a YAML document stands in its file.
 
-    A map read back from the cache keeps its raw rows and builds the lookup tables only
-    when a problem must be located, which is rare.
+    A map for an episode read back from the cache starts empty and parses the file again
+    only when a problem must be located there, which is rare.
     """
 
-    file: str
-    values: dict[Path_, Position] = field(default_factory=dict)
-    keys: dict[Path_, Position] = field(default_factory=dict)
-    rows_file: Path | None = None  # cached rows, read only when a problem needs a position
+    def __init__(self, file: str, reparse_from: Path | None = None) -> None:
+        self.file = file
+        self._values: dict[Path_, Position] = {}
+        self._keys: dict[Path_, Position] = {}
+        self._reparse_from = reparse_from
 
-    def __post_init__(self) -> None:
-        if self.rows_file is not None:
-            rows = _CachedRows(self.rows_file)
-            self.values = _LazyPositions(rows, "values")  # type: ignore[assignment]
-            self.keys = _LazyPositions(rows, "keys")  # type: ignore[assignment]
+    @property
+    def values(self) -> dict[Path_, Position]:
+        self._fill()
+        return self._values
 
-    def rows(self) -> dict[str, list[Any]]:
-        """The map as JSON-ready rows: [[path...], line, column]."""
-        return {
-            "values": [[list(p), v.line, v.column] for p, v in self.values.items()],
-            "keys": [[list(p), v.line, v.column] for p, v in self.keys.items()],
-        }
+    @property
+    def keys(self) -> dict[Path_, Position]:
+        self._fill()
+        return self._keys
+
+    def _fill(self) -> None:
+        if self._reparse_from is None:
+            return
+        path, self._reparse_from = self._reparse_from, None
+        try:
+            _, fresh, _ = parse_yaml(path.read_text(encoding="utf-8-sig"), self.file)
+        except (OSError, UnicodeDecodeError):
+            fresh = None
+        if fresh is not None:
+            self._values, self._keys = fresh.values, fresh.keys
 
     def locate(self, path: Path_, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
@@ -94,50 +101,6 @@ class SourceMap:
     ) -> Problem:
         where = self.locate(path, key=key)
         return Problem(severity, self.file, where.line, where.column, format_path(path), message)
-
-
-class _CachedRows:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._data: dict[str, list[Any]] | None = None
-
-    def get(self, name: str) -> list[Any]:
-        if self._data is None:
-            try:
-                self._data = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._data = {"values": [], "keys": []}
-        return self._data.get(name, [])
-
-
-class _LazyPositions(dict):  # type: ignore[type-arg]
-    """A position table filled from cached rows on first use."""
-
-    def __init__(self, rows: _CachedRows, name: str) -> None:
-        super().__init__()
-        self._source: tuple[_CachedRows, str] | None = (rows, name)
-
-    def _fill(self) -> None:
-        if self._source is not None:
-            rows, name = self._source
-            self._source = None
-            self.update({tuple(p): Position(ln, col) for p, ln, col in rows.get(name)})
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._fill()
-        return super().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._fill()
-        return super().__contains__(key)
-
-    def __getitem__(self, key: Any) -> Any:
-        self._fill()
-        return super().__getitem__(key)
-
-    def items(self):  # type: ignore[override]
-        self._fill()
-        return super().items()
 
 
 @dataclass

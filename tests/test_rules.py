@@ -221,3 +221,5 @@ def test_cached_findings_equal_fresh_ones_and_follow_the_settings(
     assert any(
         "the one-liner has 5 words; the series allows at most 3" in p.message for p in stricter
     )
+    # Located through the cached episode (its positions come from a fresh parse).
+    assert stricter == check_project(project, today=TODAY).problems
