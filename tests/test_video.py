@@ -204,7 +204,55 @@ def test_final_render_is_constant_30_fps_full_hd(tmp_path: Path) -> None:
     assert (video["width"], video["height"], video["r_frame_rate"]) == (1920, 1080, "30/1")
     assert video["avg_frame_rate"] == "30/1"
     expected_frames = round(sum(result.slide_durations) * 30)
-    assert abs(int(video["nb_frames"]) - expected_frames) <= 2
+    assert int(video["nb_frames"]) == expected_frames
+    assert consecutive_frame_stamps(result.files["023/video/final.mp4"], tmp_path)
+
+
+def consecutive_frame_stamps(data: bytes, tmp_path: Path) -> bool:
+    """Every frame exactly 1/30 s after the last (timestamps in a 1/30 time base)."""
+    path = tmp_path / "stamps.mp4"
+    path.write_bytes(data)
+    done = subprocess.run(
+        [
+            FFPROBE,
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=time_base:packet=pts",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    info = json.loads(done.stdout)
+    stamps = sorted(int(p["pts"]) for p in info["packets"])
+    return info["streams"][0]["time_base"] == "1/30" and all(
+        b - a == 1 for a, b in itertools.pairwise(stamps)
+    )
+
+
+def test_plain_constant_rate_encode_matches(tmp_path: Path) -> None:
+    """The fallback that encodes every frame gives the same frame count and rate."""
+    from PIL import Image
+
+    from pipeline.video.assemble import _encode_every_frame
+
+    stills = []
+    for i, colour in enumerate(("#0f172a", "#38bdf8")):
+        still = tmp_path / f"{i}.png"
+        Image.new("RGB", (1920, 1080), colour).save(still)
+        stills.append(still)
+    output = tmp_path / "plain.mp4"
+    _encode_every_frame(stills, [1.5, 2.2], None, output, fps=30)
+    info = probe(output.read_bytes(), tmp_path)
+    video = info["streams"][0]
+    assert (video["width"], video["avg_frame_rate"]) == (1920, "30/1")
+    assert int(video["nb_frames"]) == round(3.7 * 30)
 
 
 def test_build_writes_the_video_folder_and_the_page_plays_it(project: Project) -> None:

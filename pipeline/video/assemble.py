@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import array
 import hashlib
+import itertools
 import json
+import re
 import subprocess
 import tempfile
 import wave
@@ -224,6 +226,32 @@ def _write_wav(path: Path, samples: array.array, rate: int) -> None:
         out.writeframes(samples.tobytes())
 
 
+def _run_ffmpeg(arguments: list[str]) -> None:
+    command = [ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y", *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BuildError(f"ffmpeg failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+
+
+def _write_listing(path: Path, stills: list[tuple[Path, float]]) -> None:
+    """An ffconcat list: each still held for its seconds."""
+    lines = ["ffconcat version 1.0"]
+    for still, seconds in stills:
+        lines += [f"file '{still.as_posix()}'", f"duration {seconds:.6f}"]
+    lines.append(f"file '{stills[-1][0].as_posix()}'")  # the concat demuxer's last-entry rule
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _audio_arguments(audio: Path | None) -> list[str]:
+    if audio is None:
+        return []
+    # Pre-encoded AAC is copied; a WAV is encoded here.
+    return ["-c:a", "copy"] if audio.suffix == ".m4a" else ["-c:a", "aac", "-b:a", "128k"]
+
+
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
+
+
 def encode_ffmpeg(
     slide_files: list[Path],
     durations: list[float],
@@ -233,63 +261,182 @@ def encode_ffmpeg(
     fps: int,
     final: bool,
 ) -> None:
+    if final:
+        encode_constant_rate(slide_files, durations, audio, output, fps=fps)
+        return
+    # The draft: one frame per slide, each held for its duration (variable frame rate),
+    # with a keyframe at every slide so that seeking to a chapter lands on it.
     listing = output.with_suffix(".ffconcat")
-    lines = ["ffconcat version 1.0"]
-    for path, seconds in zip(slide_files, durations, strict=True):
-        lines += [f"file '{path.as_posix()}'", f"duration {seconds:.6f}"]
-    lines.append(f"file '{slide_files[-1].as_posix()}'")  # the concat demuxer's last-entry rule
-    listing.write_text("\n".join(lines) + "\n")
-    total = sum(durations)
-    command = [
-        ffmpeg_binary(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "concat",
-        "-safe",
-        "0",
-        "-i",
-        str(listing),
-    ]
-    if audio is not None:
-        command += ["-i", str(audio)]
-    # A keyframe where each slide starts (seeking to a chapter lands on it) and none
-    # between: an I-frame of a still costs as much as hundreds of repeated P-frames.
+    _write_listing(listing, list(zip(slide_files, durations, strict=True)))
     starts = [sum(durations[:i]) for i in range(len(durations))]
-    command += ["-force_key_frames", ",".join(f"{t:.3f}" for t in starts)]
-    if final:  # constant frame rate: convert once, then let the fps filter repeat frames
-        command += [
+    _run_ffmpeg(
+        [
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            *(["-i", str(audio)] if audio is not None else []),
+            "-force_key_frames",
+            ",".join(f"{t:.3f}" for t in starts),
+            "-vf",
+            "format=yuv420p",
+            "-fps_mode",
+            "vfr",
+            "-enc_time_base",
+            "1/1000",
+            *X264,
+            "-t",
+            f"{sum(durations):.3f}",
+            *_audio_arguments(audio),
+            "-movflags",
+            "+faststart",
+            str(output),
+        ]
+    )
+
+
+def encode_constant_rate(
+    slide_files: list[Path],
+    durations: list[float],
+    audio: Path | None,
+    output: Path,
+    *,
+    fps: int,
+) -> None:
+    """A constant-frame-rate H.264 stream of stills, encoding each still only once.
+
+    A still held for 17 s is 510 identical frames. Each slide's first second (fps frames,
+    starting with a keyframe) and the remainder of its last second are encoded once, in
+    one x264 run; the stream is cut into those pieces at their sequence headers and the
+    pieces are repeated to fill each slide. The muxer then stamps frame n at n/fps, so
+    the result is exactly constant-rate. Trade-off: a keyframe every second makes the
+    file several times larger than one long encode would, for an encode about six times
+    faster. If the cut does not find one piece per keyframe, it falls back to encoding
+    every frame.
+    """
+    frames = _frames_per_slide(durations, fps)
+    pieces: list[tuple[Path, int]] = []  # (still, frame count), each encoded once
+    sequence: list[int] = []  # indexes into pieces, in playing order
+    for still, count in zip(slide_files, frames, strict=True):
+        whole, rest = divmod(count, fps)
+        if whole:
+            pieces.append((still, fps))
+            sequence += [len(pieces) - 1] * whole
+        if rest:
+            pieces.append((still, rest))
+            sequence.append(len(pieces) - 1)
+    listing = output.with_suffix(".pieces.ffconcat")
+    _write_listing(listing, [(still, n / fps) for still, n in pieces])
+    starts = [sum(n for _, n in pieces[:i]) / fps for i in range(len(pieces))]
+    elementary = output.with_suffix(".pieces.h264")
+    _run_ffmpeg(
+        [
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
             "-vf",
             f"format=yuv420p,fps={fps}",
             "-fps_mode",
             "cfr",
+            "-frames:v",
+            str(sum(n for _, n in pieces)),
+            "-force_key_frames",
+            ",".join(f"{t:.6f}" for t in starts),
+            *X264,
+            "-x264-params",
+            "keyint=infinite:repeat-headers=1",
+            "-f",
+            "h264",
+            str(elementary),
+        ]
+    )
+    cut = split_at_sequence_headers(elementary.read_bytes())
+    if len(cut) != len(pieces):
+        _encode_every_frame(slide_files, durations, audio, output, fps=fps)
+        return
+    stream = output.with_suffix(".h264")
+    stream.write_bytes(b"".join(cut[i] for i in sequence))
+    _run_ffmpeg(
+        [
+            "-framerate",
+            str(fps),
+            "-i",
+            str(stream),
+            *(["-i", str(audio)] if audio is not None else []),
+            "-c:v",
+            "copy",
+            *_audio_arguments(audio),
+            "-video_track_timescale",
+            str(fps),
+            "-movflags",
+            "+faststart",
+            str(output),
+        ]
+    )
+
+
+def _encode_every_frame(
+    slide_files: list[Path],
+    durations: list[float],
+    audio: Path | None,
+    output: Path,
+    *,
+    fps: int,
+) -> None:
+    """The plain constant-rate encode (frames converted once, repeated by the fps filter)."""
+    listing = output.with_suffix(".ffconcat")
+    _write_listing(listing, list(zip(slide_files, durations, strict=True)))
+    starts = [sum(durations[:i]) for i in range(len(durations))]
+    _run_ffmpeg(
+        [
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            *(["-i", str(audio)] if audio is not None else []),
+            "-force_key_frames",
+            ",".join(f"{t:.3f}" for t in starts),
+            "-vf",
+            f"format=yuv420p,fps={fps}",
+            "-fps_mode",
+            "cfr",
+            *X264,
             "-x264-params",
             "keyint=infinite",
+            "-t",
+            f"{sum(durations):.3f}",
+            *_audio_arguments(audio),
+            "-movflags",
+            "+faststart",
+            str(output),
         ]
-    else:  # one frame per slide, each held for its duration
-        command += ["-vf", "format=yuv420p", "-fps_mode", "vfr", "-enc_time_base", "1/1000"]
-    # ultrafast: measured 9.1 s for 112 s of 1080p30 stills (veryfast 16.4 s), which keeps
-    # the final render under a tenth of the running time on two cores.
-    command += [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "stillimage",
-        "-pix_fmt",
-        "yuv420p",
-        "-t",
-        f"{total:.3f}",
-    ]
-    if audio is not None:  # pre-encoded AAC is copied; a WAV is encoded here
-        command += ["-c:a", "copy"] if audio.suffix == ".m4a" else ["-c:a", "aac", "-b:a", "128k"]
-    command += ["-movflags", "+faststart", str(output)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BuildError(f"ffmpeg failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+    )
+
+
+def _frames_per_slide(durations: list[float], fps: int) -> list[int]:
+    """Whole frames per slide, rounded on the running total so the video never drifts
+    from the narration by more than half a frame."""
+    edges = [round(sum(durations[:i]) * fps) for i in range(len(durations) + 1)]
+    return [b - a for a, b in itertools.pairwise(edges)]
+
+
+_SEQUENCE_HEADER = re.compile(rb"\x00\x00\x00\x01[\x07\x27\x47\x67]|\x00\x00\x01[\x07\x27\x47\x67]")
+
+
+def split_at_sequence_headers(stream: bytes) -> list[bytes]:
+    """An Annex B H.264 stream cut before each sequence parameter set (NAL type 7); with
+    x264's repeat-headers each keyframe carries one, so each piece starts decodable."""
+    starts = [m.start() for m in _SEQUENCE_HEADER.finditer(stream)]
+    if not starts:
+        return []
+    return [stream[a:b] for a, b in zip(starts, [*starts[1:], len(stream)], strict=True)]
 
 
 def encode_moviepy(
