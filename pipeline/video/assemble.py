@@ -264,36 +264,13 @@ def encode_ffmpeg(
     if final:
         encode_constant_rate(slide_files, durations, audio, output, fps=fps)
         return
-    # The draft: one frame per slide, each held for its duration (variable frame rate),
-    # with a keyframe at every slide so that seeking to a chapter lands on it.
-    listing = output.with_suffix(".ffconcat")
-    _write_listing(listing, list(zip(slide_files, durations, strict=True)))
-    starts = [sum(durations[:i]) for i in range(len(durations))]
-    _run_ffmpeg(
-        [
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            *(["-i", str(audio)] if audio is not None else []),
-            "-force_key_frames",
-            ",".join(f"{t:.3f}" for t in starts),
-            "-vf",
-            "format=yuv420p",
-            "-fps_mode",
-            "vfr",
-            "-enc_time_base",
-            "1/1000",
-            *X264,
-            "-t",
-            f"{sum(durations):.3f}",
-            *_audio_arguments(audio),
-            "-movflags",
-            "+faststart",
-            str(output),
-        ]
+    # The draft: one frame per slide, each held for its duration (variable frame rate).
+    _encode_stills(
+        slide_files,
+        durations,
+        audio,
+        output,
+        ["-vf", "format=yuv420p", "-fps_mode", "vfr", "-enc_time_base", "1/1000"],
     )
 
 
@@ -389,6 +366,24 @@ def _encode_every_frame(
     fps: int,
 ) -> None:
     """The plain constant-rate encode (frames converted once, repeated by the fps filter)."""
+    _encode_stills(
+        slide_files,
+        durations,
+        audio,
+        output,
+        ["-vf", f"format=yuv420p,fps={fps}", "-fps_mode", "cfr", "-x264-params", "keyint=infinite"],
+    )
+
+
+def _encode_stills(
+    slide_files: list[Path],
+    durations: list[float],
+    audio: Path | None,
+    output: Path,
+    video_arguments: list[str],
+) -> None:
+    """Stills held for their durations, one encode, with a keyframe at every slide so
+    that seeking to a chapter lands on it."""
     listing = output.with_suffix(".ffconcat")
     _write_listing(listing, list(zip(slide_files, durations, strict=True)))
     starts = [sum(durations[:i]) for i in range(len(durations))]
@@ -403,13 +398,8 @@ def _encode_every_frame(
             *(["-i", str(audio)] if audio is not None else []),
             "-force_key_frames",
             ",".join(f"{t:.3f}" for t in starts),
-            "-vf",
-            f"format=yuv420p,fps={fps}",
-            "-fps_mode",
-            "cfr",
+            *video_arguments,
             *X264,
-            "-x264-params",
-            "keyint=infinite",
             "-t",
             f"{sum(durations):.3f}",
             *_audio_arguments(audio),
