@@ -249,148 +249,187 @@ def draw_text(
     )
 
 
+@dataclass
+class _Canvas:
+    """One slide being drawn: the image, its layout and type sizes, the text drawn so far."""
+
+    image: Image.Image
+    layout: Layout
+    series: Series
+    boxes: list[tuple[str, Box]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.draw = ImageDraw.Draw(self.image)
+        scale = min(self.layout.size) / (600 if self.layout.vertical else 720)  # phones: larger
+        self.big, self.mid, self.small = int(64 * scale), int(40 * scale), int(22 * scale)
+
+    def text(
+        self,
+        label: str,
+        value: str,
+        box: Box,
+        colour: str,
+        *,
+        bold: bool,
+        max_size: int,
+        align: str = "left",
+        valign: str = "top",
+    ) -> None:
+        ink = draw_text(
+            self.draw,
+            value,
+            box,
+            colour,
+            bold=bold,
+            max_size=max_size,
+            min_size=self.small,
+            align=align,
+            valign=valign,
+        )
+        self.boxes.append((label, ink))
+
+
+def _draw_title(c: _Canvas, slide: Slide) -> None:
+    theme, (left, top, right, bottom) = c.series.theme, c.layout.safe
+    split = top + int((bottom - top) * 0.34)
+    c.text(
+        "heading",
+        slide.heading,
+        (left, top, right, split),
+        theme.foreground,
+        bold=True,
+        max_size=int(c.big * 1.2),
+        align="center",
+        valign="middle",
+    )
+    row_h = (bottom - split) // max(1, len(slide.body))
+    for i, name in enumerate(slide.body):
+        box = (left, split + i * row_h, right, split + (i + 1) * row_h)
+        c.text(
+            f"item{i + 1}",
+            f"{i + 1}. {name}",
+            box,
+            theme.palette[i % len(theme.palette)],
+            bold=False,
+            max_size=c.mid,
+            align="center",
+            valign="middle",
+        )
+
+
+def _draw_concept(c: _Canvas, slide: Slide, figure_png: bytes | None) -> None:
+    theme, layout = c.series.theme, c.layout
+    header = layout.header
+    number_w = int((header[3] - header[1]) * (0.6 if layout.vertical else 1.1))
+    c.text(
+        "number",
+        str(slide.number),
+        (header[0], header[1], header[0] + number_w, header[3]),
+        theme.palette[0],
+        bold=True,
+        max_size=c.big,
+        valign="middle",
+    )
+    c.text(
+        "heading",
+        slide.heading,
+        (header[0] + number_w, header[1], header[2], header[3]),
+        theme.foreground,
+        bold=True,
+        max_size=c.big,
+        valign="middle",
+    )
+    if figure_png is not None:
+        figure = Image.open(io.BytesIO(figure_png)).convert("RGB")
+        box = layout.figure
+        figure.thumbnail((box[2] - box[0], box[3] - box[1]))
+        c.image.paste(figure, (box[0], box[1]))
+    one_liner, analogy = slide.body
+    t = layout.text
+    split = t[1] + int((t[3] - t[1]) * 0.42)
+    c.text(
+        "one_liner",
+        one_liner,
+        (t[0], t[1], t[2], split),
+        theme.palette[0],
+        bold=True,
+        max_size=c.mid,
+    )
+    c.text(
+        "analogy",
+        analogy,
+        (t[0], split, t[2], t[3]),
+        theme.foreground,
+        bold=False,
+        max_size=int(c.mid * 0.8),
+    )
+
+
+def _draw_table(c: _Canvas, slide: Slide) -> None:
+    theme, (left, _, right, bottom) = c.series.theme, c.layout.safe
+    header = c.layout.header
+    c.text(
+        "heading",
+        slide.heading,
+        header,
+        theme.foreground,
+        bold=True,
+        max_size=c.big,
+        valign="middle",
+    )
+    row_top = header[3] + int(c.layout.size[1] * 0.02)
+    row_h = (bottom - row_top) // max(1, len(slide.body))
+    for i, row in enumerate(slide.body):
+        box = (left, row_top + i * row_h, right, row_top + (i + 1) * row_h)
+        c.text(
+            f"row{i + 1}",
+            row,
+            box,
+            theme.palette[i % len(theme.palette)],
+            bold=False,
+            max_size=int(c.mid * 0.85),
+            valign="middle",
+        )
+
+
+def _draw_end(c: _Canvas, slide: Slide) -> None:
+    theme, (left, top, right, bottom) = c.series.theme, c.layout.safe
+    split = top + int((bottom - top) * 0.6)
+    c.text(
+        "heading",
+        slide.heading,
+        (left, top, right, split),
+        theme.foreground,
+        bold=True,
+        max_size=c.big,
+        align="center",
+        valign="middle",
+    )
+    c.text(
+        "next",
+        slide.body[0],
+        (left, split, right, bottom),
+        theme.palette[0],
+        bold=False,
+        max_size=c.mid,
+        align="center",
+        valign="middle",
+    )
+
+
 def draw_slide(
     slide: Slide, series: Series, size: tuple[int, int], figure_png: bytes | None
 ) -> DrawnSlide:
-    theme = series.theme
-    layout = layout_for(*size)
-    image = Image.new("RGB", size, theme.background)
-    draw = ImageDraw.Draw(image)
-    drawn = DrawnSlide(png=b"")
-    scale = min(size) / (600 if layout.vertical else 720)  # phones: larger type
-    big, mid, small = int(64 * scale), int(40 * scale), int(22 * scale)
-    left, top, right, bottom = layout.safe
-
-    def text(label: str, value: str, box: Box, colour: str, **kw: object) -> None:
-        drawn.text_boxes.append((label, draw_text(draw, value, box, colour, **kw)))  # type: ignore[arg-type]
-
+    """The slide as PNG bytes, with the box of every text drawn on it."""
+    canvas = _Canvas(Image.new("RGB", size, series.theme.background), layout_for(*size), series)
     if slide.kind == "title":
-        split = top + int((bottom - top) * 0.34)
-        text(
-            "heading",
-            slide.heading,
-            (left, top, right, split),
-            theme.foreground,
-            bold=True,
-            max_size=int(big * 1.2),
-            min_size=small,
-            align="center",
-            valign="middle",
-        )
-        row_h = (bottom - split) // max(1, len(slide.body))
-        for i, name in enumerate(slide.body):
-            box = (left, split + i * row_h, right, split + (i + 1) * row_h)
-            text(
-                f"item{i + 1}",
-                f"{i + 1}. {name}",
-                box,
-                theme.palette[i % len(theme.palette)],
-                bold=False,
-                max_size=mid,
-                min_size=small,
-                align="center",
-                valign="middle",
-            )
+        _draw_title(canvas, slide)
     elif slide.kind == "concept":
-        number_w = int((layout.header[3] - layout.header[1]) * (0.6 if layout.vertical else 1.1))
-        header = layout.header
-        text(
-            "number",
-            str(slide.number),
-            (header[0], header[1], header[0] + number_w, header[3]),
-            theme.palette[0],
-            bold=True,
-            max_size=big,
-            min_size=small,
-            valign="middle",
-        )
-        text(
-            "heading",
-            slide.heading,
-            (header[0] + number_w, header[1], header[2], header[3]),
-            theme.foreground,
-            bold=True,
-            max_size=big,
-            min_size=small,
-            valign="middle",
-        )
-        if figure_png is not None:
-            figure = Image.open(io.BytesIO(figure_png)).convert("RGB")
-            box = layout.figure
-            figure.thumbnail((box[2] - box[0], box[3] - box[1]))
-            image.paste(figure, (box[0], box[1]))
-        one_liner, analogy = slide.body
-        t = layout.text
-        split = t[1] + int((t[3] - t[1]) * 0.42)
-        text(
-            "one_liner",
-            one_liner,
-            (t[0], t[1], t[2], split),
-            theme.palette[0],
-            bold=True,
-            max_size=mid,
-            min_size=small,
-        )
-        text(
-            "analogy",
-            analogy,
-            (t[0], split, t[2], t[3]),
-            theme.foreground,
-            bold=False,
-            max_size=int(mid * 0.8),
-            min_size=small,
-        )
+        _draw_concept(canvas, slide, figure_png)
     elif slide.kind == "table":
-        header = layout.header
-        text(
-            "heading",
-            slide.heading,
-            header,
-            theme.foreground,
-            bold=True,
-            max_size=big,
-            min_size=small,
-            valign="middle",
-        )
-        row_top = header[3] + int(size[1] * 0.02)
-        row_h = (bottom - row_top) // max(1, len(slide.body))
-        for i, row in enumerate(slide.body):
-            box = (left, row_top + i * row_h, right, row_top + (i + 1) * row_h)
-            text(
-                f"row{i + 1}",
-                row,
-                box,
-                theme.palette[i % len(theme.palette)],
-                bold=False,
-                max_size=int(mid * 0.85),
-                min_size=small,
-                valign="middle",
-            )
+        _draw_table(canvas, slide)
     else:
-        split = top + int((bottom - top) * 0.6)
-        text(
-            "heading",
-            slide.heading,
-            (left, top, right, split),
-            theme.foreground,
-            bold=True,
-            max_size=big,
-            min_size=small,
-            align="center",
-            valign="middle",
-        )
-        text(
-            "next",
-            slide.body[0],
-            (left, split, right, bottom),
-            theme.palette[0],
-            bold=False,
-            max_size=mid,
-            min_size=small,
-            align="center",
-            valign="middle",
-        )
+        _draw_end(canvas, slide)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # speed over size: it is re-encoded
-    drawn.png = buffer.getvalue()
-    return drawn
+    canvas.image.save(buffer, format="PNG", compress_level=1)  # speed over size: re-encoded
+    return DrawnSlide(png=buffer.getvalue(), text_boxes=canvas.boxes)
