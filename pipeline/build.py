@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache import code_version
 from pipeline.check import check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.model import Episode, Series
@@ -210,17 +211,6 @@ class TemplateHasher:
         return _digest(*(f"{n}\n".encode() + self._read(n) for n in sorted(seen)))
 
 
-def _code_hash(*modules: str) -> str:
-    """Hash of a stage's source files, so a code change rebuilds what it renders."""
-    root = Path(__file__).resolve().parent
-    parts = []
-    for module in modules:
-        path = root / module
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
-        parts += [f.read_bytes() for f in files]
-    return _digest(*parts)
-
-
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
@@ -263,7 +253,7 @@ def plan(
         "video": ("video" in stages and not _video_variant(options))
         or _already_built(built, "video"),
     }
-    code = {name: _code_hash(*mods) for name, mods in _STAGE_CODE.items()}
+    code = {name: code_version(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
     unique = {e.number: e for e in [*everyone, *episodes]}
     dumped = {number: e.model_dump_json() for number, e in unique.items()}

@@ -10,10 +10,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
-from pipeline.cache import store
+from pipeline.cache import code_version, store
 from pipeline.load import LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, sort_key
@@ -32,14 +31,6 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def _loader_version() -> str:
-    """Hash of the code that turns YAML into models: a change invalidates the cache."""
-    root = Path(__file__).resolve().parent
-    files = [root / "load.py", root / "model.py", *sorted((root / "figures").rglob("*.py"))]
-    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
-
-
 def load_episode_cached(
     path: Path, display: str, cache: Path | None
 ) -> tuple[LoadedEpisode | None, list[Problem]]:
@@ -47,7 +38,9 @@ def load_episode_cached(
     if cache is None:
         return load_episode(path, display)
     data = path.read_bytes()
-    key = hashlib.sha256(_loader_version().encode() + display.encode() + data).hexdigest()
+    key = hashlib.sha256(
+        code_version("load.py", "model.py", "figures").encode() + display.encode() + data
+    ).hexdigest()
     entry = cache / "episodes" / f"{key}.json"
     try:
         stored = json.loads(entry.read_text(encoding="utf-8"))

@@ -14,11 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.cache import store
+from pipeline.cache import code_version, store
 from pipeline.load import LoadedEpisode
 from pipeline.model import Paper, Series
 from pipeline.problems import Problem, Severity
@@ -315,15 +314,7 @@ def _local_findings(
     return found
 
 
-@lru_cache(maxsize=8)
-def _code_salt() -> str:
-    root = Path(__file__).resolve().parent
-    return hashlib.sha256(
-        b"".join((root / n).read_bytes() for n in ("rules.py", "text.py"))
-    ).hexdigest()
-
-
 def _rules_salt(series: Series, today: date) -> str:
     """What local findings depend on besides the file: the rules' code, the series
     settings, and today's year (the future-year rule)."""
-    return _code_salt() + series.model_dump_json() + str(today.year)
+    return code_version("rules.py", "text.py") + series.model_dump_json() + str(today.year)

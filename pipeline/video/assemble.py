@@ -22,11 +22,10 @@ import subprocess
 import tempfile
 import wave
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache import store
+from pipeline.cache import code_version, store
 from pipeline.errors import BuildError
 from pipeline.model import Episode, Series
 from pipeline.video.captions import (
@@ -158,20 +157,12 @@ def _cached_narration(
 # --- Slides ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def layout_version() -> str:
-    """Hash of the code that draws slides and figures: a code change redraws them."""
-    root = Path(__file__).resolve().parent.parent
-    files = [root / "video" / "slides.py", *sorted((root / "figures").rglob("*.py"))]
-    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
-
-
 def _cached_slide(
     slide: Slide, series: Series, size: tuple[int, int], cache: Path, stats: VideoStats
 ) -> tuple[bytes, list[Any]]:
     figure_json = slide.figure.model_dump_json() if slide.figure is not None else None
     key = _digest(
-        layout_version(),
+        code_version("video/slides.py", "figures"),
         slide.key,
         slide.kind,
         slide.heading,

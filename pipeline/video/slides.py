@@ -289,19 +289,26 @@ class _Canvas:
         self.boxes.append((label, ink))
 
 
-def _draw_title(c: _Canvas, slide: Slide) -> None:
-    theme, (left, top, right, bottom) = c.series.theme, c.layout.safe
-    split = top + int((bottom - top) * 0.34)
+def _centred_heading(c: _Canvas, heading: str, share: float, max_size: int) -> int:
+    """The heading centred in the top `share` of the safe area; returns where it ends."""
+    left, top, right, bottom = c.layout.safe
+    split = top + int((bottom - top) * share)
     c.text(
         "heading",
-        slide.heading,
+        heading,
         (left, top, right, split),
-        theme.foreground,
+        c.series.theme.foreground,
         bold=True,
-        max_size=int(c.big * 1.2),
+        max_size=max_size,
         align="center",
         valign="middle",
     )
+    return split
+
+
+def _draw_title(c: _Canvas, slide: Slide) -> None:
+    theme, (left, _, right, bottom) = c.series.theme, c.layout.safe
+    split = _centred_heading(c, slide.heading, 0.34, int(c.big * 1.2))
     row_h = (bottom - split) // max(1, len(slide.body))
     for i, name in enumerate(slide.body):
         box = (left, split + i * row_h, right, split + (i + 1) * row_h)
@@ -393,23 +400,13 @@ def _draw_table(c: _Canvas, slide: Slide) -> None:
 
 
 def _draw_end(c: _Canvas, slide: Slide) -> None:
-    theme, (left, top, right, bottom) = c.series.theme, c.layout.safe
-    split = top + int((bottom - top) * 0.6)
-    c.text(
-        "heading",
-        slide.heading,
-        (left, top, right, split),
-        theme.foreground,
-        bold=True,
-        max_size=c.big,
-        align="center",
-        valign="middle",
-    )
+    left, _, right, bottom = c.layout.safe
+    split = _centred_heading(c, slide.heading, 0.6, c.big)
     c.text(
         "next",
         slide.body[0],
         (left, split, right, bottom),
-        theme.palette[0],
+        c.series.theme.palette[0],
         bold=False,
         max_size=c.mid,
         align="center",
