@@ -19,11 +19,12 @@ from pipeline.render import plain_text
 from pipeline.text import count_words, reading_minutes
 
 STAGE_VERSION = "blog-1"
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # figures: their alt text is not prose
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Applied to the whole post at once, so none of them may match across a line break.
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")  # figures: their alt text is not prose
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _STATS_SLOT = "\x00stats\x00"  # filled in once the words around it are counted
-_STATS = re.compile(r"^\d+ words • \d+ min read")
-_MD_SYNTAX = re.compile(r"^#+\s*|^\|?-{3,}.*$|\*\*")
+_STATS = re.compile(r"^\d+ words • \d+ min read", re.MULTILINE)
+_MD_SYNTAX = re.compile(r"^#+[ \t]*|^\|?-{3,}.*$|\*\*", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,17 @@ def page_url(series: Series, number: int) -> str:
 
 
 def _context(
-    episode: Episode, series: Series, neighbours: Neighbours, assets: Assets
+    episode: Episode,
+    series: Series,
+    neighbours: Neighbours,
+    assets: Assets,
+    views: list[ConceptView] | None = None,
 ) -> dict[str, object]:
     return {
         "episode": episode,
         "series": series,
         "title": episode.display_title(series),
-        "concepts": concept_views(episode),
+        "concepts": views if views is not None else concept_views(episode),
         "neighbours": neighbours,
         "assets": assets,
         "canonical_url": page_url(series, episode.number),
@@ -91,13 +96,9 @@ def _context(
 def prose_words(markdown_post: str) -> int:
     """Words of a Markdown post as a reader sees them: link targets, table rules and
     heading marks are not words; nor are the figures of the words/min-read line itself."""
-    words = 0
-    for line in markdown_post.splitlines():
-        line = _STATS.sub("", line)
-        text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))
-        text = _MD_SYNTAX.sub("", text).replace("|", " ")
-        words += count_words(text)
-    return words
+    text = _STATS.sub("", markdown_post)
+    text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", text))
+    return count_words(_MD_SYNTAX.sub("", text).replace("|", " "))
 
 
 def render_post_markdown(
@@ -106,10 +107,11 @@ def render_post_markdown(
     series: Series,
     neighbours: Neighbours,
     assets: Assets,
+    views: list[ConceptView] | None = None,
 ) -> tuple[str, int, int]:
     """The post as Markdown, with its word count and reading minutes."""
     template = env.get_template("post.md.j2")
-    context = _context(episode, series, neighbours, assets)
+    context = _context(episode, series, neighbours, assets, views)
     draft = template.render(context, stats=_STATS_SLOT)
     words = prose_words(draft.replace(_STATS_SLOT, ""))
     minutes = reading_minutes(words, series.reading_words_per_minute)
@@ -123,16 +125,20 @@ def render_post_html(
     neighbours: Neighbours,
     assets: Assets,
     stats: str,
+    views: list[ConceptView] | None = None,
 ) -> str:
-    context = _context(episode, series, neighbours, assets)
+    context = _context(episode, series, neighbours, assets, views)
     return env.get_template("post.html.j2").render(context, stats=stats, root="../")
 
 
 def render_quick_reference(
-    env: jinja2.Environment, episode: Episode, series: Series
+    env: jinja2.Environment,
+    episode: Episode,
+    series: Series,
+    views: list[ConceptView] | None = None,
 ) -> dict[str, str]:
     """The quick-reference table alone, as Markdown, CSV and an HTML page."""
-    context = _context(episode, series, Neighbours(None, None), Assets())
+    context = _context(episode, series, Neighbours(None, None), Assets(), views)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Concept", "One-liner"])
@@ -155,11 +161,12 @@ def render_episode(
     assets: Assets,
 ) -> dict[str, str]:
     """Every text output of one episode, keyed by its path relative to build/."""
-    post_md, words, minutes = render_post_markdown(env, episode, series, neighbours, assets)
+    views = concept_views(episode)  # shared by the four pages: computed once
+    post_md, words, minutes = render_post_markdown(env, episode, series, neighbours, assets, views)
     stats = f"{words} words • {minutes} min read"
     files = {
         "post.md": post_md,
-        "index.html": render_post_html(env, episode, series, neighbours, assets, stats),
-        **render_quick_reference(env, episode, series),
+        "index.html": render_post_html(env, episode, series, neighbours, assets, stats, views),
+        **render_quick_reference(env, episode, series, views),
     }
     return {f"{episode.slug}/{name}": text.rstrip() + "\n" for name, text in files.items()}

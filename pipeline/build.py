@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline.cache import code_version
 from pipeline.check import check_project
 from pipeline.errors import ContentError, UsageError
+from pipeline.load import LoadedEpisode
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity
 from pipeline.project import Project
@@ -61,6 +62,7 @@ class BuildReport:
     stages: tuple[str, ...] = ()
     built_targets: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (--timings)
 
     @property
     def ok(self) -> bool:
@@ -84,7 +86,7 @@ class Target:
 def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.blog import Assets, Neighbours, render_episode
 
-    episode: Episode = payload["episode"]
+    episode: Episode = payload["episode"].episode
     series: Series = payload["series"]
     env = _environment(payload["templates"])
     files = render_episode(
@@ -98,13 +100,13 @@ def _render_site(payload: dict[str, Any]) -> dict[str, bytes]:
 
     env = _environment(payload["templates"])
     page = payload["page"]
-    return {page: render_page(env, page, payload["episodes"], payload["series"]).encode()}
+    return {page: render_page(env, page, payload["summaries"], payload["series"]).encode()}
 
 
 def _render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.figures.render import render_concept_figure
 
-    episode: Episode = payload["episode"]
+    episode: Episode = payload["episode"].episode
     series: Series = payload["series"]
     return render_concept_figure(episode, payload["index"], series)
 
@@ -112,7 +114,7 @@ def _render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
 def _render_video(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.video.assemble import render_episode_video
 
-    episode: Episode = payload["episode"]
+    episode: Episode = payload["episode"].episode
     series: Series = payload["series"]
     return render_episode_video(episode, series, Path(payload["cache"]), payload["options"])
 
@@ -231,14 +233,17 @@ def in_shard(number: int, shard: tuple[int, int] | None) -> bool:
 def plan(
     project: Project,
     series: Series,
-    episodes: list[Episode],
+    episodes: list[LoadedEpisode],
     all_numbers: list[int],
     stages: tuple[str, ...],
     options: BuildOptions,
-    all_episodes: list[Episode] | None = None,
+    all_episodes: list[LoadedEpisode] | None = None,
     manifest: dict[str, Any] | None = None,
 ) -> list[Target]:
-    """The targets of this build, each keyed by a hash of exactly what it depends on."""
+    """The targets of this build, each keyed by a hash of exactly what it depends on.
+
+    Text targets are planned from the episodes' summaries (the digest of each validated
+    episode), so unchanged episodes of a large series need no model until rendered."""
     templates = project.templates_dir
     template_hasher = TemplateHasher(templates)
     blog_templates = template_hasher.digest(BLOG_TEMPLATES)
@@ -255,19 +260,18 @@ def plan(
     }
     code = {name: code_version(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
-    unique = {e.number: e for e in [*everyone, *episodes]}
-    dumped = {number: e.model_dump_json() for number, e in unique.items()}
     position_of = {number: i for i, number in enumerate(numbers)}
-    for episode in episodes:
-        episode_json = dumped[episode.number]
-        position = position_of[episode.number]
+    for loaded in episodes:
+        number = loaded.summary.number
+        episode_digest = loaded.summary.digest
+        position = position_of[number]
         neighbours = (
             numbers[position - 1] if position > 0 else None,
             numbers[position + 1] if position + 1 < len(numbers) else None,
         )
         if "blog" in stages:
             payload = {
-                "episode": episode,
+                "episode": loaded,
                 "series": series,
                 "templates": str(templates),
                 "neighbours": neighbours,
@@ -275,12 +279,12 @@ def plan(
             }
             targets.append(
                 Target(
-                    f"blog/{episode.slug}",
+                    f"blog/{number:03d}",
                     "blog",
                     _digest(
                         code["blog"],
                         blog_templates,
-                        episode_json,
+                        episode_digest,
                         series_json,
                         json.dumps(neighbours),
                         json.dumps(assets, sort_keys=True),
@@ -291,6 +295,7 @@ def plan(
         if "figures" in stages:
             theme_json = series.theme.model_dump_json()
             size_json = json.dumps([series.video.width, series.video.height])
+            episode = loaded.episode  # figure specs are not in the summary
             for index, concept in enumerate(episode.concepts):
                 # A figure depends on its spec (or, for a title card, name and one-liner).
                 if concept.figure is not None:
@@ -302,7 +307,7 @@ def plan(
                         f"figures/{episode.slug}/{concept.slug}",
                         "figures",
                         _digest(code["figures"], inputs, theme_json, size_json),
-                        {"episode": episode, "series": series, "index": index},
+                        {"episode": loaded, "series": series, "index": index},
                         heavy=True,
                     )
                 )
@@ -314,18 +319,18 @@ def plan(
             }
             targets.append(
                 Target(
-                    f"video/{episode.slug}{_video_variant(options)}",
+                    f"video/{number:03d}{_video_variant(options)}",
                     "video",
                     _digest(
                         code["video"],
                         code["figures"],
-                        episode_json,
+                        episode_digest,
                         series_json,
                         json.dumps(video_options, sort_keys=True),
                         json.dumps(neighbours),
                     ),
                     {
-                        "episode": episode,
+                        "episode": loaded,
                         "series": series,
                         "cache": cache_dir,
                         "options": video_options,
@@ -337,11 +342,11 @@ def plan(
         from pipeline.site import SITE_PAGES, page_inputs
 
         projected: dict[object, str] = {}
-        ordered = sorted(everyone, key=lambda e: e.number)
+        summaries = sorted((loaded.summary for loaded in everyone), key=lambda s: s.number)
         for page in SITE_PAGES:
             projection = SITE_PAGES[page][1]
             if projection not in projected:  # index, feed and sitemap read the same fields
-                projected[projection] = json.dumps(page_inputs(page, ordered))
+                projected[projection] = json.dumps(page_inputs(page, summaries))
             inputs = projected[projection]
             targets.append(
                 Target(
@@ -354,7 +359,7 @@ def plan(
                         inputs,
                     ),
                     {
-                        "episodes": ordered,
+                        "summaries": summaries,
                         "series": series,
                         "templates": str(templates),
                         "page": page,
@@ -392,11 +397,25 @@ def _video_variant(options: BuildOptions) -> str:
 
 
 def safe_output_path(build_dir: Path, relative: str) -> Path:
-    """The absolute path of an output, refusing anything that would leave build/."""
-    path = (build_dir / relative).resolve()
-    if not path.is_relative_to(build_dir.resolve()) or os.path.isabs(relative):
+    """The absolute path of an output, refusing anything that would leave build/: an
+    absolute path, a '..' part, or a folder inside build/ that links to somewhere else.
+
+    Checked by the path's parts and one realpath per folder (not per file): a thousand
+    episodes write five thousand files into a thousand folders."""
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or ".." in parts or "\\" in relative:
+        raise UsageError(f"refusing to write outside build/: {relative}")
+    path = build_dir.joinpath(*parts)
+    if not _folder_inside(str(build_dir), str(path.parent)):
         raise UsageError(f"refusing to write outside build/: {relative}")
     return path
+
+
+@lru_cache(maxsize=8192)
+def _folder_inside(build_dir: str, folder: str) -> bool:
+    root = os.path.realpath(build_dir)
+    real = os.path.realpath(folder)
+    return real == root or real.startswith(root + os.sep)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -440,22 +459,23 @@ def build_project(
     project: Project, options: BuildOptions, selected: list[Path] | None = None
 ) -> BuildReport:
     started = time.perf_counter()
+    _environment.cache_clear()  # templates are read afresh by every build (`serve` runs many)
     stages = options.only or ALL_STAGES
     unknown = [s for s in stages if s not in ALL_STAGES]
     if unknown:
         raise UsageError(f"unknown stage '{unknown[0]}'; stages are {', '.join(ALL_STAGES)}")
     shard = parse_shard(options.shard)
+    phases = _PhaseClock()
 
-    result = check_project(project, selected, cache=project.cache_dir)
+    result = check_project(project, selected, cache=project.cache_dir, jobs=options.jobs)
+    phases.done("load and check")
     errors = [p for p in result.problems if p.severity == Severity.ERROR]
     if errors or result.series is None:
         raise ContentError(errors or result.problems)
     series = result.series
-    all_episodes = [loaded.episode for loaded in result.everyone]
-    chosen = [
-        loaded.episode for loaded in result.episodes if in_shard(loaded.episode.number, shard)
-    ]
-    numbers = [e.number for e in all_episodes]
+    all_episodes = result.everyone
+    chosen = [loaded for loaded in result.episodes if in_shard(loaded.summary.number, shard)]
+    numbers = [loaded.summary.number for loaded in all_episodes]
 
     build_dir = project.build_dir
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -463,7 +483,8 @@ def build_project(
     targets = plan(project, series, chosen, numbers, stages, options, all_episodes, manifest)
     known = manifest["targets"]
     stale = [t for t in targets if options.force or not _is_fresh(build_dir, known.get(t.key), t)]
-    report = BuildReport(stages=stages, skipped=len(targets) - len(stale))
+    report = BuildReport(stages=stages, skipped=len(targets) - len(stale), phases=phases.seconds)
+    phases.done("plan")
 
     progress = _Progress(
         len(stale), quiet=options.quiet or (not any(t.heavy for t in stale) and len(stale) < 2)
@@ -487,37 +508,88 @@ def build_project(
             write_manifest(build_dir, manifest)
             last_save = time.perf_counter()
     progress.close()
+    phases.done("render and write")
 
     if selected is None and shard is None:
         report.removed = _remove_deleted_episodes(build_dir, manifest, set(numbers))
     write_manifest(build_dir, manifest)
+    phases.done("manifest")
     report.seconds = time.perf_counter() - started
     if not options.quiet:
         print(_summary(report), file=sys.stderr)
     return report
 
 
+# The stale targets of the build in progress, set just before the worker processes are
+# forked: a forked worker finds its target's payload here by index, instead of receiving
+# a pickled copy (the site pages alone would otherwise pickle every episode five times).
+_FORKED_TARGETS: list[Target] = []
+
+
+def _render_forked(job: tuple[int, str]) -> TargetOutcome:
+    index, build_dir = job
+    target = _FORKED_TARGETS[index]
+    return render_and_write((target.stage, target.payload, build_dir))
+
+
 def _render_all(
     stale: list[Target], jobs: int | None, build_dir: Path, progress: _Progress
 ) -> Iterable[tuple[Target, TargetOutcome]]:
-    """Render and write stale targets, in a process pool when it pays; in plan order."""
+    """Render and write stale targets, in a process pool when it pays."""
     workers = jobs or os.cpu_count() or 1
-    work = [(t.stage, t.payload, str(build_dir)) for t in stale]
     pooled = workers > 1 and (len(stale) >= 8 or sum(t.heavy for t in stale) >= 2)
     if not pooled:
-        for target, job in zip(stale, work, strict=True):
+        for target in stale:
             progress.step(target.key)
-            yield target, render_and_write(job)
+            yield target, render_and_write((target.stage, target.payload, str(build_dir)))
         return
-    # Heavy targets one at a time (they balance badly in chunks); light ones in chunks,
-    # so that a thousand small pages do not pay a round trip each.
-    chunk = 1 if any(t.heavy for t in stale) else max(1, len(stale) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for target, outcome in zip(
-            stale, pool.map(render_and_write, work, chunksize=chunk), strict=True
-        ):
-            progress.step(target.key)
-            yield target, outcome
+    # Heavy targets (figures, video) and the site pages, which each list the whole series,
+    # go one per task and first, so that none is left running alone at the end; the
+    # posts go in chunks, so that a thousand small pages do not pay a round trip each.
+    alone = [i for i, t in enumerate(stale) if t.heavy or t.stage == "site"]
+    chunked = [i for i, t in enumerate(stale) if not (t.heavy or t.stage == "site")]
+    chunk = max(1, len(chunked) // (workers * 8))
+    context, render, work = _pool_context(stale, str(build_dir))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(render, work[i]) for i in alone]
+            outcomes = pool.map(render, [work[i] for i in chunked], chunksize=chunk)
+            for i, future in zip(alone, futures, strict=True):
+                progress.step(stale[i].key)
+                yield stale[i], future.result()
+            for i, outcome in zip(chunked, outcomes, strict=True):
+                progress.step(stale[i].key)
+                yield stale[i], outcome
+    finally:
+        _FORKED_TARGETS.clear()
+
+
+def _compile_templates_before_fork(stale: list[Target]) -> None:
+    """Import the text stages and compile their templates once, here, rather than once in
+    every worker."""
+    for templates in sorted({t.payload["templates"] for t in stale if "templates" in t.payload}):
+        import pipeline.blog
+        import pipeline.site  # noqa: F401
+
+        env = _environment(templates)
+        for name in env.list_templates(filter_func=lambda name: name.endswith(".j2")):
+            env.get_template(name)
+
+
+def _pool_context(stale: list[Target], build_dir: str) -> tuple[Any, Callable[..., Any], list]:
+    """Fork where the platform can (workers inherit the payloads); elsewhere, spawn
+    workers and pickle each payload to them."""
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods():
+        _FORKED_TARGETS[:] = stale
+        _compile_templates_before_fork(stale)
+        return (
+            multiprocessing.get_context("fork"),
+            _render_forked,
+            [(i, build_dir) for i in range(len(stale))],
+        )
+    return None, render_and_write, [(t.stage, t.payload, build_dir) for t in stale]
 
 
 def _report_failure(report: BuildReport, target: Target, error: str) -> None:
@@ -538,6 +610,19 @@ def _remove_deleted_episodes(build_dir: Path, manifest: dict[str, Any], numbers:
     return removed
 
 
+class _PhaseClock:
+    """Wall time of each phase of a build, in order."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = now - self._last
+        self._last = now
+
+
 def _summary(report: BuildReport) -> str:
     return (
         f"build ({', '.join(report.stages)}): {report.built} built, {report.skipped} up to date, "
@@ -550,16 +635,19 @@ class _Progress:
     (figures, video); quiet when output is not a terminal."""
 
     def __init__(self, total: int, quiet: bool) -> None:
-        self._bar = None
-        if quiet or total < 1 or not sys.stderr.isatty():
-            return
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.start()
-        self._task = self._bar.add_task("building", total=total)
+        self._bar: Any = None
+        self._total = total
+        self._shown = not (quiet or total < 1 or not sys.stderr.isatty())
 
     def step(self, label: str) -> None:
+        if self._shown and self._bar is None:
+            # Started at the first step, after the workers are forked: rich refreshes
+            # from a thread, and a fork should not copy a thread's half-held locks.
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("building", total=self._total)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=label)
 

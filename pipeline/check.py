@@ -2,22 +2,37 @@
 
 This is the shared first half of `fiveml check` and `fiveml build`; it collects every
 problem of every episode before anything stops.
+
+With a cache folder, a large series is checked incrementally:
+
+- `.cache/snapshot.json` remembers, for each episode file, the hash of its bytes, the
+  episode's summary and its findings (load problems and local rules). A file whose bytes,
+  the series settings and the code are unchanged is neither parsed nor validated;
+- `.cache/episodes/<hash>.json` holds each validated episode as JSON, from which a stage
+  that needs the model gets it (`LoadedEpisode.episode`);
+- files that did change are parsed in worker processes when there are many of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pipeline.cache import code_version, store
-from pipeline.load import LoadedEpisode, SourceMap, load_episode, load_series
-from pipeline.model import Episode, Series
-from pipeline.problems import Problem, sort_key
+from pipeline.load import EpisodeSummary, LoadedEpisode, SourceMap, load_episode, load_series
+from pipeline.model import Series
+from pipeline.problems import Problem, Severity, sort_key
 from pipeline.project import Project
-from pipeline.rules import run_rules
+from pipeline.rules import SERIES_RULES, RuleContext, local_findings, rules_salt
+
+SNAPSHOT = "snapshot.json"
+# Below this many changed files, starting worker processes costs more than it saves.
+PARALLEL_LOAD_MIN = 48
 
 
 @dataclass
@@ -31,38 +46,12 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def load_episode_cached(
-    path: Path, display: str, cache: Path | None
-) -> tuple[LoadedEpisode | None, list[Problem]]:
-    """`load_episode`, remembering clean files by content so unchanged ones skip the parse."""
-    if cache is None:
-        return load_episode(path, display)
-    data = path.read_bytes()
-    key = hashlib.sha256(
-        code_version("load.py", "model.py", "figures").encode() + display.encode() + data
-    ).hexdigest()
-    entry = cache / "episodes" / f"{key}.json"
-    try:
-        stored = json.loads(entry.read_text(encoding="utf-8"))
-        source = SourceMap(display, reparse_from=path)
-        episode = Episode.model_validate(stored["episode"])
-        return LoadedEpisode(episode, source, path, content_key=key), []
-    except (OSError, ValueError, KeyError):
-        pass
-    loaded, problems = load_episode(path, display)
-    if loaded is not None:
-        loaded.content_key = key
-    if loaded is not None and not problems:
-        record = {"episode": loaded.episode.model_dump(mode="json", exclude_unset=True)}
-        store(entry, json.dumps(record).encode())
-    return loaded, problems
-
-
 def check_project(
     project: Project,
     selected: list[Path] | None = None,
     today: date | None = None,
     cache: Path | None = None,
+    jobs: int | None = None,
 ) -> CheckResult:
     """Load and check the selected episodes (all by default) against each other and the rest.
 
@@ -73,22 +62,213 @@ def check_project(
     result = CheckResult(series=series, problems=list(problems))
     if series is None:
         return result
+    today = today or date.today()
     all_files = project.episode_files()
     selected_files = set(selected) if selected is not None else set(all_files)
     result.files = len(selected_files)
+    salt = rules_salt(series, today)
+    snapshot = Snapshot.read(cache, salt)
+
     loaded_all: list[LoadedEpisode] = []
+    findings: dict[Path, list[Problem]] = {}
+    changed: list[tuple[Path, str, str]] = []
     for path in sorted(set(all_files) | selected_files):
-        loaded, episode_problems = load_episode_cached(path, project.display(path), cache)
-        if path in selected_files:
-            result.problems.extend(episode_problems)
+        display = project.display(path)
+        key = _content_key(path, display)
+        hit = snapshot.lookup(display, key, path, cache)
+        if hit is None:
+            changed.append((path, display, key))
+        else:
+            loaded_all.append(hit[0])
+            findings[path] = hit[1]
+    for path, display, key, loaded, problems in _load_changed(changed, series, today, cache, jobs):
+        findings[path] = problems
         if loaded is not None:
             loaded_all.append(loaded)
-    result.everyone = sorted(loaded_all, key=lambda e: e.episode.number)
-    result.episodes = sorted(
-        (e for e in loaded_all if e.path in selected_files), key=lambda e: e.episode.number
-    )
-    result.problems.extend(
-        run_rules(result.episodes, loaded_all, series, today or date.today(), cache=cache)
-    )
+        snapshot.remember(display, key, loaded, problems)
+    snapshot.forget_all_but({project.display(p) for p in findings})
+    snapshot.save(cache)
+
+    result.everyone = sorted(loaded_all, key=lambda e: e.summary.number)
+    result.episodes = [e for e in result.everyone if e.path in selected_files]
+    for path in selected_files:
+        result.problems += findings.get(path, [])
+    context = RuleContext.build(result.everyone, today)
+    for loaded in result.episodes:
+        result.problems += [p for rule in SERIES_RULES for p in rule(loaded, series, context)]
     result.problems.sort(key=sort_key)
     return result
+
+
+def _content_key(path: Path, display: str) -> str:
+    """What an episode's loaded form depends on: its bytes, its name and the loader's code."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""  # reported by the loader
+    return hashlib.sha256(
+        code_version("load.py", "model.py", "figures").encode() + display.encode() + data
+    ).hexdigest()
+
+
+def _entry(cache: Path, key: str) -> Path:
+    return cache / "episodes" / f"{key}.json"
+
+
+# --- Loading changed files, in parallel when there are many ------------------------------
+
+_Changed = tuple[Path, str, str, LoadedEpisode | None, list[Problem]]
+
+
+def _load_changed(
+    changed: list[tuple[Path, str, str]],
+    series: Series,
+    today: date,
+    cache: Path | None,
+    jobs: int | None,
+) -> list[_Changed]:
+    workers = jobs or os.cpu_count() or 1
+    if workers < 2 or len(changed) < PARALLEL_LOAD_MIN or not _can_fork():
+        return [_load_one(*item, series, today, cache) for item in changed]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, len(changed) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        sent = pool.map(
+            _load_in_worker,
+            changed,
+            [series] * len(changed),
+            [today] * len(changed),
+            [cache] * len(changed),
+            chunksize=chunk,
+        )
+        return [_received(item, result) for item, result in zip(changed, sent, strict=True)]
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _load_one(
+    path: Path, display: str, key: str, series: Series, today: date, cache: Path | None
+) -> _Changed:
+    """Parse and validate a changed file, run the local rules, store the cache entry."""
+    loaded, problems = load_episode(path, display)
+    if loaded is not None:
+        loaded.content_key = key
+        problems = problems + local_findings(loaded, series, today)
+        if cache is not None:
+            store(_entry(cache, key), loaded.episode_json.encode("utf-8"))
+    return path, display, key, loaded, problems
+
+
+def _load_in_worker(
+    item: tuple[Path, str, str], series: Series, today: date, cache: Path | None
+) -> tuple[EpisodeSummary | None, str | None, list[Problem]]:
+    """In a worker: only the summary, the JSON and the problems travel back (a pickled
+    model costs about as much as parsing the file again)."""
+    _, _, _, loaded, problems = _load_one(*item, series, today, cache)
+    if loaded is None:
+        return None, None, problems
+    return loaded.summary, loaded.episode_json, problems
+
+
+def _received(
+    item: tuple[Path, str, str], sent: tuple[EpisodeSummary | None, str | None, list[Problem]]
+) -> _Changed:
+    path, display, key = item
+    summary, episode_json, problems = sent
+    if summary is None:
+        return path, display, key, None, problems
+    loaded = LoadedEpisode(
+        None,
+        SourceMap(display, reparse_from=path),
+        path,
+        key,
+        summary=summary,
+        episode_json=episode_json,
+    )
+    return path, display, key, loaded, problems
+
+
+# --- The snapshot ------------------------------------------------------------------------
+
+
+class Snapshot:
+    """Per episode file: the hash of its bytes, its summary and its findings, valid for
+    one version of the loader and rules and one set of series settings (`salt`)."""
+
+    def __init__(self, version: str, entries: dict[str, Any]) -> None:
+        self.version = version
+        self.entries = entries
+        self.dirty = False
+
+    @classmethod
+    def read(cls, cache: Path | None, salt: str) -> Snapshot:
+        version = hashlib.sha256(
+            (code_version("load.py", "model.py", "figures", "check.py") + salt).encode()
+        ).hexdigest()
+        if cache is None:
+            return cls(version, {})
+        try:
+            data = json.loads((cache / SNAPSHOT).read_text(encoding="utf-8"))
+            if data["version"] == version:
+                return cls(version, data["episodes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return cls(version, {})
+
+    def lookup(
+        self, display: str, key: str, path: Path, cache: Path | None
+    ) -> tuple[LoadedEpisode, list[Problem]] | None:
+        entry = self.entries.get(display)
+        if cache is None or entry is None or entry["key"] != key:
+            return None
+        # The model is read from the cache entry when a stage asks for it (or parsed from
+        # the file again, should the entry have been deleted meanwhile).
+        loaded = LoadedEpisode(
+            None,
+            SourceMap(display, reparse_from=path),
+            path,
+            key,
+            summary=EpisodeSummary.from_json(entry["summary"]),
+            cache_entry=_entry(cache, key),
+        )
+        return loaded, [_problem(p) for p in entry["problems"]]
+
+    def remember(
+        self, display: str, key: str, loaded: LoadedEpisode | None, problems: list[Problem]
+    ) -> None:
+        if loaded is None:
+            self.entries.pop(display, None)  # a file that does not load is read every time
+        else:
+            self.entries[display] = {
+                "key": key,
+                "summary": loaded.summary.to_json(),
+                "problems": [p.to_json() for p in problems],
+            }
+        self.dirty = True
+
+    def forget_all_but(self, displays: set[str]) -> None:
+        for gone in set(self.entries) - displays:
+            del self.entries[gone]
+            self.dirty = True
+
+    def save(self, cache: Path | None) -> None:
+        if cache is not None and self.dirty:
+            data = {"version": self.version, "episodes": self.entries}
+            store(cache / SNAPSHOT, json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def _problem(data: dict[str, Any]) -> Problem:
+    return Problem(
+        Severity(data["severity"]),
+        data["file"],
+        data["line"],
+        data["column"],
+        data["field"],
+        data["message"],
+    )

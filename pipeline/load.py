@@ -11,12 +11,14 @@ data is composed here from those events, so that:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, NamedTuple, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -46,8 +48,7 @@ _PLAIN_TAGS = {
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):  # a tuple: a file of a few hundred values makes one each
     line: int
     column: int
 
@@ -103,14 +104,98 @@ class SourceMap:
         return Problem(severity, self.file, where.line, where.column, format_path(path), message)
 
 
-@dataclass
-class LoadedEpisode:
-    """A validated episode with the source map its problems are located by."""
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """What the series-wide rules and the build's plan read of an episode, small enough to
+    keep for every episode of a large series without validating its model again."""
 
-    episode: Episode
-    source: SourceMap
-    path: Path
-    content_key: str | None = None  # hash of the file's bytes, when read through the cache
+    number: int
+    title: str | None
+    date: str | None
+    concepts: tuple[tuple[str, str], ...]  # (name, one-liner) of each concept
+    digest: str  # sha256 of the validated episode's JSON: changes with any field
+
+    @classmethod
+    def of(cls, episode: Episode, episode_json: str) -> EpisodeSummary:
+        return cls(
+            episode.number,
+            episode.title,
+            episode.date.isoformat() if episode.date else None,
+            tuple((c.name, c.one_liner) for c in episode.concepts),
+            hashlib.sha256(episode_json.encode("utf-8")).hexdigest(),
+        )
+
+    def to_json(self) -> list[Any]:
+        return [self.number, self.title, self.date, [list(c) for c in self.concepts], self.digest]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> EpisodeSummary:
+        number, title, date, concepts, digest = data
+        return cls(number, title, date, tuple((n, o) for n, o in concepts), digest)
+
+
+class LoadedEpisode:
+    """A validated episode with the source map its problems are located by.
+
+    An episode that did not change since the last run is known by its summary alone; its
+    model is validated again from the cached JSON only when a stage needs the model
+    (`episode`), which a build that rebuilds one post out of a thousand rarely does."""
+
+    def __init__(
+        self,
+        episode: Episode | None,
+        source: SourceMap,
+        path: Path,
+        content_key: str | None = None,
+        *,
+        summary: EpisodeSummary | None = None,
+        episode_json: str | None = None,
+        cache_entry: Path | None = None,
+    ) -> None:
+        self.source = source
+        self.path = path
+        self.content_key = content_key  # hash of the file's bytes, when read through the cache
+        self._episode = episode
+        self._json = episode_json
+        self._cache_entry = cache_entry
+        if summary is None:
+            summary = EpisodeSummary.of(self.episode, self.episode_json)
+        self.summary = summary
+
+    @property
+    def episode(self) -> Episode:
+        if self._episode is None:
+            self._episode = self._materialize()
+        return self._episode
+
+    @property
+    def episode_json(self) -> str:
+        """The validated episode as JSON: what the load cache stores."""
+        if self._json is None:
+            self._json = self.episode.model_dump_json()
+        return self._json
+
+    def _materialize(self) -> Episode:
+        if self._json is None and self._cache_entry is not None:
+            # When the cache was cleared meanwhile, the file itself is read instead.
+            with contextlib.suppress(OSError):
+                self._json = self._cache_entry.read_text(encoding="utf-8")
+        if self._json is not None:
+            try:
+                return Episode.model_validate_json(self._json)
+            except ValueError:  # a damaged cache entry (ValidationError is a ValueError)
+                pass
+        loaded, problems = load_episode(self.path, self.source.file)
+        if loaded is None:
+            raise RuntimeError(f"{self.source.file} changed while building: {problems[0]}")
+        return loaded.episode
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to spawned workers: the JSON travels, the model is validated there.
+        state = dict(self.__dict__)
+        state["_json"] = self.episode_json if self._cache_entry is None else self._json
+        state["_episode"] = None
+        return state
 
 
 class YamlRefused(Exception):
@@ -218,14 +303,15 @@ def _problem_at_mark(display: str, mark: Any, message: str) -> Problem:
 
 
 def _compose_document(parser: Any, source: SourceMap) -> Any:
-    parser.get_event()  # StreamStart
-    if parser.check_event(yaml.StreamEndEvent):
+    get_event = parser.get_event
+    get_event()  # StreamStart
+    if isinstance(get_event(), yaml.StreamEndEvent):  # else DocumentStart
         return None
-    parser.get_event()  # DocumentStart
-    data = _compose_node(parser, source, ())
-    parser.get_event()  # DocumentEnd
-    if not parser.check_event(yaml.StreamEndEvent):
-        event = parser.peek_event()
+    # The maps are filled directly (not through the properties, which would re-parse).
+    data = _compose_events(parser, source._values, source._keys)
+    get_event()  # DocumentEnd
+    event = get_event()
+    if not isinstance(event, yaml.StreamEndEvent):
         raise YamlRefused(
             event.start_mark,
             "the file holds more than one YAML document "
@@ -234,50 +320,84 @@ def _compose_document(parser: Any, source: SourceMap) -> Any:
     return data
 
 
-def _compose_node(parser: Any, source: SourceMap, path: Path_) -> Any:
-    event = parser.get_event()
-    mark = event.start_mark
-    source.values[path] = Position(mark.line + 1, mark.column + 1)
-    if isinstance(event, yaml.AliasEvent):
-        raise YamlRefused(
-            mark,
-            f"YAML aliases (*{event.anchor}) are not allowed in episode "
-            "files; write the value out in full",
-        )
-    if getattr(event, "anchor", None):
-        raise YamlRefused(
-            mark,
-            f"YAML anchors (&{event.anchor}) are not allowed in episode "
-            "files; write the value out in full",
-        )
-    if isinstance(event, yaml.ScalarEvent):
-        return _construct_scalar(parser, event)
-    _refuse_custom_tag(event)
-    if isinstance(event, yaml.SequenceStartEvent):
-        items = []
-        while not parser.check_event(yaml.SequenceEndEvent):
-            items.append(_compose_node(parser, source, (*path, len(items))))
-        parser.get_event()
-        return items
-    if isinstance(event, yaml.MappingStartEvent):
-        mapping: dict[Any, Any] = {}
-        while not parser.check_event(yaml.MappingEndEvent):
-            key_event = parser.peek_event()
-            key = _compose_node(parser, source, (*path, "\0key"))
-            if not isinstance(key, str | int):
-                raise YamlRefused(key_event.start_mark, "mapping keys must be plain words")
-            key = str(key)
-            if key in mapping:
+class _Frame:
+    """A mapping or sequence being composed, with the key waiting for its value."""
+
+    __slots__ = ("container", "key", "path")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: Path_) -> None:
+        self.container = container
+        self.path = path
+        self.key: str | None = None
+
+
+def _compose_events(parser: Any, values: dict[Path_, Position], keys: dict[Path_, Position]) -> Any:
+    """One document's data from the event stream, in one loop over the events (a
+    recursive composer that peeks at every event costs three times as much)."""
+    get_event = parser.get_event
+    stack: list[_Frame] = []
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            value: Any = stack.pop().container
+            is_key = False
+        else:
+            mark = event.start_mark
+            frame = stack[-1] if stack else None
+            is_key = frame is not None and type(frame.container) is dict and frame.key is None
+            if frame is None:
+                path: Path_ = ()
+            elif type(frame.container) is list:
+                path = (*frame.path, len(frame.container))
+            elif is_key:
+                path = ()  # a key's own position is kept in `keys`, once it is known
+            else:
+                path = (*frame.path, frame.key)
+            if not is_key:
+                values[path] = Position(mark.line + 1, mark.column + 1)
+            if kind is yaml.AliasEvent:
                 raise YamlRefused(
-                    key_event.start_mark, f"the key '{key}' appears twice here; keep one"
+                    mark,
+                    f"YAML aliases (*{event.anchor}) are not allowed in episode "
+                    "files; write the value out in full",
                 )
-            key_mark = key_event.start_mark
-            source.keys[(*path, key)] = Position(key_mark.line + 1, key_mark.column + 1)
-            mapping[key] = _compose_node(parser, source, (*path, key))
-        del source.values[(*path, "\0key")]
-        parser.get_event()
-        return mapping
-    raise YamlRefused(mark, f"unexpected YAML event {type(event).__name__}")
+            if event.anchor:
+                _refuse_anchor(event)
+            if kind is yaml.ScalarEvent:
+                value = _construct_scalar(parser, event)
+            elif is_key:
+                raise YamlRefused(mark, "mapping keys must be plain words")
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                _refuse_custom_tag(event)
+                stack.append(_Frame({} if kind is yaml.MappingStartEvent else [], path))
+                continue
+            else:
+                raise YamlRefused(mark, f"unexpected YAML event {kind.__name__}")
+        if not stack:
+            return value
+        parent = stack[-1]
+        if type(parent.container) is list:
+            parent.container.append(value)
+        elif is_key:
+            if not isinstance(value, str | int):
+                raise YamlRefused(mark, "mapping keys must be plain words")
+            value = str(value)
+            if value in parent.container:
+                raise YamlRefused(mark, f"the key '{value}' appears twice here; keep one")
+            keys[(*parent.path, value)] = Position(mark.line + 1, mark.column + 1)
+            parent.key = value
+        else:
+            parent.container[parent.key] = value  # type: ignore[index]
+            parent.key = None
+
+
+def _refuse_anchor(event: Any) -> None:
+    raise YamlRefused(
+        event.start_mark,
+        f"YAML anchors (&{event.anchor}) are not allowed in episode "
+        "files; write the value out in full",
+    )
 
 
 def _refuse_custom_tag(event: Any) -> None:
@@ -367,10 +487,6 @@ def validate(
                 continue  # the "unknown field ...; did you mean" problem says it all
             problems.append(_validation_problem(model, data, source, error, path))
         return None, problems
-
-
-def _shorten(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _shorten(text: str, limit: int = 70) -> str:

@@ -245,7 +245,12 @@ class Episode(StrictModel):
         return f"{self.number:03d}"
 
     def display_title(self, series: Series) -> str:
-        return self.title or f"{series.title} - #{self.number}"
+        return display_title(self.title, self.number, series)
+
+
+def display_title(title: str | None, number: int, series: Series) -> str:
+    """An episode's own title, or the series' '<title> - #<number>'."""
+    return title or f"{series.title} - #{number}"
 
 
 def family_name(author: str) -> str:

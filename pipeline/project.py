@@ -44,6 +44,8 @@ class Project:
 
     def display(self, path: Path) -> str:
         """A path as printed in problems: relative to the project root when inside it."""
+        if path.is_absolute() and ".." not in path.parts and path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()  # the common case: no resolve()
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:

@@ -68,6 +68,9 @@ def make_environment(templates: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One environment serves one build (the build makes a fresh one each time), so
+        # there is no need to stat every template on every page.
+        auto_reload=False,
     )
     env.filters["inline"] = inline_html
     env.filters["md"] = markdown_text

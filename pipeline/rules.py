@@ -7,17 +7,14 @@ content: they report it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.cache import code_version, store
+from pipeline.cache import code_version
 from pipeline.load import LoadedEpisode
 from pipeline.model import Paper, Series
 from pipeline.problems import Problem, Severity
@@ -45,8 +42,8 @@ class RuleContext:
     def build(cls, episodes: list[LoadedEpisode], today: date) -> RuleContext:
         index: dict[str, list[LoadedEpisode]] = defaultdict(list)
         for loaded in episodes:
-            for concept in loaded.episode.concepts:
-                index[_concept_key(concept.name)].append(loaded)
+            for name, _ in loaded.summary.concepts:  # the summary: no model is validated
+                index[_concept_key(name)].append(loaded)
         return cls(tuple(episodes), today, dict(index))
 
 
@@ -136,13 +133,14 @@ def unique_concepts(loaded: LoadedEpisode, series: Series, ctx: RuleContext) -> 
 
 
 def covered_elsewhere(loaded: LoadedEpisode, series: Series, ctx: RuleContext) -> Iterator[Problem]:
-    for i, concept in enumerate(loaded.episode.concepts):
-        for other in ctx.concept_index.get(_concept_key(concept.name), []):
-            if other.episode.number != loaded.episode.number:
+    number = loaded.summary.number
+    for i, (name, _) in enumerate(loaded.summary.concepts):
+        for other in ctx.concept_index.get(_concept_key(name), []):
+            if other.summary.number != number:
                 yield loaded.source.problem(
                     Severity.WARNING,
                     ("concepts", i, "name"),
-                    f"'{concept.name}' is already covered by episode {other.episode.number} "
+                    f"'{name}' is already covered by episode {other.summary.number} "
                     f"({other.source.file}); pick another concept or make the angle different",
                 )
 
@@ -216,6 +214,8 @@ def figure_alt_text(loaded: LoadedEpisode, series: Series, ctx: RuleContext) -> 
 
 
 def links_in_text(text: str) -> list[str]:
+    if "](" not in text and "<" not in text:  # the common case: no link at all
+        return []
     return [m.group(1) for m in _MARKDOWN_LINK.finditer(text)] + [
         m.group(1) for m in _AUTOLINK.finditer(text)
     ]
@@ -271,50 +271,15 @@ SERIES_RULES: tuple[Rule, ...] = (covered_elsewhere,)
 EPISODE_RULES: tuple[Rule, ...] = LOCAL_RULES + SERIES_RULES
 
 
-def run_rules(
-    targets: list[LoadedEpisode],
-    everyone: list[LoadedEpisode],
-    series: Series,
-    today: date,
-    cache: Path | None = None,
-) -> list[Problem]:
-    """Every rule over each target episode (seeing `everyone` for series-wide rules).
-
-    All problems are collected; no rule short-circuits another.
-    """
-    ctx = RuleContext.build(everyone, today)
-    problems: list[Problem] = []
-    salt = _rules_salt(series, today) if cache is not None else ""
-    for loaded in targets:
-        problems += _local_findings(loaded, series, ctx, cache, salt)
-        problems += [p for rule in SERIES_RULES for p in rule(loaded, series, ctx)]
-    return problems
+def local_findings(loaded: LoadedEpisode, series: Series, today: date) -> list[Problem]:
+    """The findings of every rule that reads this episode alone (all are collected; no
+    rule short-circuits another). They depend on the file, the series settings and the
+    year only, so `check` remembers them per file (see `rules_salt`)."""
+    context = RuleContext((), today)
+    return [p for rule in LOCAL_RULES for p in rule(loaded, series, context)]
 
 
-def _local_findings(
-    loaded: LoadedEpisode, series: Series, ctx: RuleContext, cache: Path | None, salt: str
-) -> list[Problem]:
-    if cache is None or loaded.content_key is None:
-        return [p for rule in LOCAL_RULES for p in rule(loaded, series, ctx)]
-    entry = (
-        cache / "rules" / f"{hashlib.sha256((salt + loaded.content_key).encode()).hexdigest()}.json"
-    )
-    try:
-        stored = json.loads(entry.read_text(encoding="utf-8"))
-        return [
-            Problem(
-                Severity(p["severity"]), p["file"], p["line"], p["column"], p["field"], p["message"]
-            )
-            for p in stored
-        ]
-    except (OSError, ValueError, KeyError):
-        pass
-    found = [p for rule in LOCAL_RULES for p in rule(loaded, series, ctx)]
-    store(entry, json.dumps([p.to_json() for p in found]).encode())
-    return found
-
-
-def _rules_salt(series: Series, today: date) -> str:
+def rules_salt(series: Series, today: date) -> str:
     """What local findings depend on besides the file: the rules' code, the series
     settings, and today's year (the future-year rule)."""
     return code_version("rules.py", "text.py") + series.model_dump_json() + str(today.year)

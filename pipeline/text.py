@@ -58,7 +58,9 @@ def concept_script(concept: Concept) -> list[str]:
 
 
 def concept_speaking_seconds(concept: Concept, series: Series) -> float:
-    words = count_words(" ".join(concept_script(concept)))
+    # The words of the script (`concept_script`), without splitting it into sentences.
+    parts = (concept.name, concept.explanation, concept.takeaway, concept.analogy)
+    words = sum(count_words(strip_inline_markdown(part)) for part in parts)
     return speaking_seconds(words, series.narration_words_per_minute)
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import BuildOptions, build_project, in_shard, read_manifest
-from pipeline.errors import ContentError
+from pipeline import check
+from pipeline.bench import synthetic_series
+from pipeline.build import BuildOptions, build_project, in_shard, read_manifest, safe_output_path
+from pipeline.check import PARALLEL_LOAD_MIN, check_project
+from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
 from tests.conftest import edit_episode
 
@@ -259,3 +262,66 @@ def test_serve_rebuilds_on_change_and_bumps_the_version(project: Project) -> Non
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
+    build_dir = tmp_path / "build"
+    build_dir.mkdir()
+    assert safe_output_path(build_dir, "023/post.md") == build_dir / "023" / "post.md"
+    for escape in ("../x", "/etc/passwd", "023/../../x", "a\\..\\x", ""):
+        with pytest.raises(UsageError, match="refusing to write outside build/"):
+            safe_output_path(build_dir, escape)
+    (tmp_path / "elsewhere").mkdir()
+    (build_dir / "024").symlink_to(tmp_path / "elsewhere")  # a folder that links outside
+    with pytest.raises(UsageError, match="refusing to write outside build/"):
+        safe_output_path(build_dir, "024/post.md")
+
+
+def test_a_large_series_loads_the_same_in_parallel_and_serially(tmp_path: Path) -> None:
+    """Above PARALLEL_LOAD_MIN changed files, `check` parses them in worker processes;
+    problems (with their positions) and summaries are those of a serial load."""
+    root = tmp_path / "series"
+    synthetic_series(root, PARALLEL_LOAD_MIN + 12)
+    edit_episode(root / "episodes" / "007.yaml", "analogy: Like", "analogy: Unlike")
+    edit_episode(root / "episodes" / "009.yaml", "number: 9", "number: 9\nnumbr: 9")
+    project = Project(root)
+    serial = check_project(project, cache=tmp_path / "serial", jobs=1)
+    parallel = check_project(project, cache=tmp_path / "parallel", jobs=2)
+    assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems]
+    assert any(p.file == "episodes/007.yaml" and p.line > 1 for p in serial.problems)
+    assert [e.summary for e in parallel.everyone] == [e.summary for e in serial.everyone]
+    assert [e.episode for e in parallel.everyone] == [e.episode for e in serial.everyone]
+
+
+def test_unchanged_episodes_are_not_parsed_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot: a second check parses only the file that changed, and a stage that
+    needs an unchanged episode's model gets it from the cache entry."""
+    add_episode(project, 24)
+    parsed: list[str] = []
+    real_load = check.load_episode
+
+    def counting_load(path: Path, display: str):  # calls the real loader; counts the calls
+        parsed.append(display)
+        return real_load(path, display)
+
+    monkeypatch.setattr(check, "load_episode", counting_load)
+    first = check_project(project, cache=project.cache_dir)
+    assert sorted(parsed) == ["episodes/023.yaml", "episodes/024.yaml"]
+    parsed.clear()
+    edit_episode(project.episodes_dir / "024.yaml", "analogy: Like", "analogy: Like, say,")
+    again = check_project(project, cache=project.cache_dir)
+    assert parsed == ["episodes/024.yaml"]
+    assert again.problems == first.problems
+    assert again.everyone[0].episode == first.everyone[0].episode  # from the cache entry
+
+
+def test_a_deleted_load_cache_entry_falls_back_to_the_file(project: Project) -> None:
+    build(project)
+    before = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
+    for entry in (project.cache_dir / "episodes").iterdir():
+        entry.write_text("{damaged")
+    build(project, force=True)
+    after = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
+    assert before == after

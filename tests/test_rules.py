@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from pipeline.check import check_project
+from pipeline.model import Series
 from pipeline.project import Project
 from pipeline.rules import arxiv_year, is_safe_link
+from pipeline.text import concept_script, concept_speaking_seconds, count_words
 from tests.conftest import edit_episode
 
 TODAY = date(2026, 11, 29)
@@ -215,7 +218,10 @@ def test_cached_findings_equal_fresh_ones_and_follow_the_settings(
     first = check_project(project, today=TODAY, cache=cache).problems
     again = check_project(project, today=TODAY, cache=cache).problems
     assert fresh == first == again
-    assert any((cache / "rules").iterdir())
+    remembered = json.loads((cache / "snapshot.json").read_text())["episodes"]
+    assert [p["message"] for p in remembered["episodes/023.yaml"]["problems"]] == [
+        p.message for p in first
+    ]
     edit_episode(project.series_file, "max_one_liner_words: 8", "max_one_liner_words: 3")
     stricter = check_project(project, today=TODAY, cache=cache).problems
     assert any(
@@ -223,3 +229,14 @@ def test_cached_findings_equal_fresh_ones_and_follow_the_settings(
     )
     # Located through the cached episode (its positions come from a fresh parse).
     assert stricter == check_project(project, today=TODAY).problems
+
+
+def test_the_speaking_budget_counts_the_words_of_the_spoken_script(project: Project) -> None:
+    episode = check_project(project, today=TODAY).everyone[0].episode
+    concept = episode.concepts[2].model_copy(
+        update={"explanation": "*Flat* minima, e.g. [wide](https://example.org) ones. Yes!"}
+    )
+    for each in [*episode.concepts, concept]:
+        script_words = count_words(" ".join(concept_script(each)))
+        seconds = concept_speaking_seconds(each, Series())
+        assert seconds == pytest.approx(script_words * 60 / Series().narration_words_per_minute)
