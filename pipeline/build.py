@@ -88,7 +88,7 @@ def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
 
     episode: Episode = payload["episode"].episode
     series: Series = payload["series"]
-    env = _environment(payload["templates"])
+    env = _environment(payload["templates"], payload["compiled"])
     files = render_episode(
         env, episode, series, Neighbours(*payload["neighbours"]), Assets(**payload["assets"])
     )
@@ -98,7 +98,7 @@ def _render_blog(payload: dict[str, Any]) -> dict[str, bytes]:
 def _render_site(payload: dict[str, Any]) -> dict[str, bytes]:
     from pipeline.site import render_page
 
-    env = _environment(payload["templates"])
+    env = _environment(payload["templates"], payload["compiled"])
     page = payload["page"]
     return {page: render_page(env, page, payload["summaries"], payload["series"]).encode()}
 
@@ -128,10 +128,10 @@ STAGES: dict[str, Callable[[dict[str, Any]], dict[str, bytes]]] = {
 
 
 @lru_cache(maxsize=4)
-def _environment(templates: str) -> Any:
+def _environment(templates: str, compiled: str | None = None) -> Any:
     from pipeline.render import make_environment
 
-    return make_environment(Path(templates))
+    return make_environment(Path(templates), Path(compiled) if compiled else None)
 
 
 def run_target(stage: str, payload: dict[str, Any]) -> dict[str, bytes]:
@@ -249,6 +249,7 @@ def plan(
     blog_templates = template_hasher.digest(BLOG_TEMPLATES)
     series_json = series.model_dump_json()
     cache_dir = str(project.cache_dir)
+    compiled = str(project.cache_dir / "templates")
     targets: list[Target] = []
     numbers = sorted(all_numbers)
     built = (manifest or read_manifest(project.build_dir))["targets"]
@@ -261,6 +262,7 @@ def plan(
     code = {name: code_version(*mods) for name, mods in _STAGE_CODE.items()}
     everyone = all_episodes if all_episodes is not None else episodes
     position_of = {number: i for i, number in enumerate(numbers)}
+    assets_json = json.dumps(assets, sort_keys=True)
     for loaded in episodes:
         number = loaded.summary.number
         episode_digest = loaded.summary.digest
@@ -274,6 +276,7 @@ def plan(
                 "episode": loaded,
                 "series": series,
                 "templates": str(templates),
+                "compiled": compiled,
                 "neighbours": neighbours,
                 "assets": assets,
             }
@@ -287,7 +290,7 @@ def plan(
                         episode_digest,
                         series_json,
                         json.dumps(neighbours),
-                        json.dumps(assets, sort_keys=True),
+                        assets_json,
                     ),
                     payload,
                 )
@@ -362,6 +365,7 @@ def plan(
                         "summaries": summaries,
                         "series": series,
                         "templates": str(templates),
+                        "compiled": compiled,
                         "page": page,
                     },
                 )
@@ -442,14 +446,14 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
 
 
 def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
-    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    text = json.dumps(manifest, separators=(",", ":"), sort_keys=True) + "\n"
     write_atomic(build_dir / MANIFEST, text.encode("utf-8"))
 
 
-def _is_fresh(build_dir: Path, entry: dict[str, Any] | None, target: Target) -> bool:
+def _is_fresh(build_dir: str, entry: dict[str, Any] | None, target: Target) -> bool:
     if entry is None or entry.get("hash") != target.inputs_hash:
         return False
-    return all((build_dir / f).is_file() for f in entry.get("files", []))
+    return all(os.path.isfile(os.path.join(build_dir, f)) for f in entry.get("files", []))
 
 
 # --- The build -------------------------------------------------------------------------
@@ -482,7 +486,8 @@ def build_project(
     manifest = read_manifest(build_dir)
     targets = plan(project, series, chosen, numbers, stages, options, all_episodes, manifest)
     known = manifest["targets"]
-    stale = [t for t in targets if options.force or not _is_fresh(build_dir, known.get(t.key), t)]
+    root = os.fspath(build_dir)
+    stale = [t for t in targets if options.force or not _is_fresh(root, known.get(t.key), t)]
     report = BuildReport(stages=stages, skipped=len(targets) - len(stale), phases=phases.seconds)
     phases.done("plan")
 
@@ -567,11 +572,14 @@ def _render_all(
 def _compile_templates_before_fork(stale: list[Target]) -> None:
     """Import the text stages and compile their templates once, here, rather than once in
     every worker."""
-    for templates in sorted({t.payload["templates"] for t in stale if "templates" in t.payload}):
+    text_payloads = {
+        (t.payload["templates"], t.payload["compiled"]) for t in stale if "templates" in t.payload
+    }
+    for templates, compiled in sorted(text_payloads):
         import pipeline.blog
         import pipeline.site  # noqa: F401
 
-        env = _environment(templates)
+        env = _environment(templates, compiled)
         for name in env.list_templates(filter_func=lambda name: name.endswith(".j2")):
             env.get_template(name)
 

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache import code_version, store
+from pipeline.cache import code_version, file_digest, store
 from pipeline.load import EpisodeSummary, LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Series
 from pipeline.problems import Problem, Severity, sort_key
@@ -72,7 +72,7 @@ def check_project(
     loaded_all: list[LoadedEpisode] = []
     findings: dict[Path, list[Problem]] = {}
     changed: list[tuple[Path, str, str]] = []
-    for path in sorted(set(all_files) | selected_files):
+    for path in sorted(set(all_files) | selected_files, key=str):
         display = project.display(path)
         key = _content_key(path, display)
         hit = snapshot.lookup(display, key, path, cache)
@@ -102,10 +102,7 @@ def check_project(
 
 def _content_key(path: Path, display: str) -> str:
     """What an episode's loaded form depends on: its bytes, its name and the loader's code."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        data = b""  # reported by the loader
+    data = file_digest(path) or b"\0unreadable"  # an unreadable file is reported by the loader
     return hashlib.sha256(
         code_version("load.py", "model.py", "figures").encode() + display.encode() + data
     ).hexdigest()

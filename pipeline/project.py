@@ -44,8 +44,9 @@ class Project:
 
     def display(self, path: Path) -> str:
         """A path as printed in problems: relative to the project root when inside it."""
-        if path.is_absolute() and ".." not in path.parts and path.is_relative_to(self.root):
-            return path.relative_to(self.root).as_posix()  # the common case: no resolve()
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep) and f"{os.sep}..{os.sep}" not in text:
+            return Path(text[len(root) + 1 :]).as_posix()  # the common case: no resolve()
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import os
 import re
 from pathlib import Path
 
@@ -59,9 +60,13 @@ def plain_text(text: str) -> str:
     return strip_inline_markdown(text)
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
-    """Jinja with autoescaping for HTML and XML and StrictUndefined (a typo fails the build)."""
+def make_environment(templates: Path, compiled: Path | None = None) -> jinja2.Environment:
+    """Jinja with autoescaping for HTML and XML and StrictUndefined (a typo fails the build).
+
+    With `compiled`, templates compiled once are kept there (Jinja's bytecode cache, keyed
+    by each template's source), which saves a process most of its template set-up."""
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(compiled),
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=jinja2.select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
         undefined=jinja2.StrictUndefined,
@@ -77,3 +82,15 @@ def make_environment(templates: Path) -> jinja2.Environment:
     env.filters["md_cell"] = markdown_cell
     env.filters["plain"] = plain_text
     return env
+
+
+def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):  # a read-only cache costs speed, never a failure
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))

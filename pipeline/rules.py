@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from pipeline.cache import code_version
@@ -248,6 +249,7 @@ def _opening(text: str, words: int = 5) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
+@lru_cache(maxsize=65536)  # every build indexes every concept name of the series
 def _concept_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 

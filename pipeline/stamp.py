@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
+
+from pipeline.cache import file_digest
 
 STAMP = ".stamp.json"
 CODE = Path(__file__).resolve().parent
@@ -27,11 +30,7 @@ def inputs_digest(root: Path, options: dict[str, object]) -> str:
     ]
     for group in groups:
         for path in group:
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b"\0missing"
-            digest.update(str(path).encode() + b"\0" + hashlib.sha256(data).digest())
+            digest.update(str(path).encode() + b"\0" + (file_digest(path) or b"\0missing"))
     return digest.hexdigest()
 
 
@@ -43,8 +42,9 @@ def is_up_to_date(build_dir: Path, digest: str) -> bool:
         return False
     if stamp.get("digest") != digest:
         return False
+    root = os.fspath(build_dir)
     files = [f for target in manifest.get("targets", {}).values() for f in target["files"]]
-    return all((build_dir / f).is_file() for f in files)
+    return all(os.path.isfile(os.path.join(root, f)) for f in files)
 
 
 def write_stamp(build_dir: Path, digest: str) -> None:

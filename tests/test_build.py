@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import pytest
 from pipeline import check
 from pipeline.bench import synthetic_series
 from pipeline.build import BuildOptions, build_project, in_shard, read_manifest, safe_output_path
+from pipeline.cache import file_digest
 from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
@@ -325,3 +327,18 @@ def test_a_deleted_load_cache_entry_falls_back_to_the_file(project: Project) -> 
     build(project, force=True)
     after = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_file_digests_see_an_edit_that_keeps_size_and_mtime(tmp_path: Path) -> None:
+    """Two writes within one tick of the file system's clock: the digest must not be a
+    remembered one (files modified in the last seconds are never remembered)."""
+    path = tmp_path / "023.yaml"
+    path.write_text("analogy: Like A")
+    first = file_digest(path)
+    stat = path.stat()
+    path.write_text("analogy: Like B")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    assert file_digest(path) != first
+    old = time.time_ns() - 60 * 10**9  # settled files are remembered by size and mtime
+    os.utime(path, ns=(old, old))
+    assert file_digest(path) == file_digest(path) == hashlib.sha256(b"analogy: Like B").digest()
