@@ -155,8 +155,21 @@ def render_and_write(job: tuple[str, dict[str, Any], str]) -> TargetOutcome:
         return TargetOutcome([], f"{type(exc).__name__}: {exc}")
     root = Path(build_dir)
     for relative, data in files.items():
-        write_atomic(safe_output_path(root, relative), data)
+        path = safe_output_path(root, relative)
+        if not _holds(path, data):
+            write_atomic(path, data)
     return TargetOutcome(sorted(files))
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file already holds exactly these bytes. Such a file is left alone: its
+    modification time stays (rsync and browser caches see no change), and no inode is
+    replaced (creating files right after deleting as many is slow on some file systems)."""
+    try:
+        with open(path, "rb") as existing:
+            return existing.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 # --- Planning --------------------------------------------------------------------------

@@ -93,6 +93,11 @@ def _add_import(commands: argparse._SubParsersAction) -> None:
 def _add_serve(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("serve", help="preview build/ with live reload")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--only",
+        default="",
+        help="comma-separated stages to rebuild (default: all), e.g. blog,site",
+    )
     p.set_defaults(run=_run_serve)
 
 
@@ -298,7 +303,7 @@ def _run_schema(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     from pipeline.serve import serve
 
-    serve(_project(), port=args.port)
+    serve(_project(), port=args.port, stages=tuple(s for s in args.only.split(",") if s))
     return EXIT_OK
 
 

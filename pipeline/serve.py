@@ -45,17 +45,25 @@ class BuildState:
             self.version += 1
 
 
-def rebuild(project: Project, state: BuildState, quiet: bool = False) -> bool:
+def rebuild(
+    project: Project, state: BuildState, stages: tuple[str, ...] = (), quiet: bool = False
+) -> bool:
     from pipeline.build import BuildOptions, build_project
 
     try:
-        report = build_project(project, BuildOptions(quiet=quiet))
+        report = build_project(project, BuildOptions(only=stages, quiet=quiet))
     except ContentError as exc:
         print(format_problems(exc.problems, "text"), file=sys.stderr)
         print("serve: kept the last good build; fix the problems above", file=sys.stderr)
         return False
     if report.ok:
         state.bump()
+    if quiet:
+        print(
+            f"serve: {report.built} rebuilt, {report.failed} failed in {report.seconds:.3f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return report.ok
 
 
@@ -92,7 +100,11 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
 
 
 def watch_and_rebuild(
-    project: Project, state: BuildState, stop: threading.Event, ready: threading.Event
+    project: Project,
+    state: BuildState,
+    stop: threading.Event,
+    ready: threading.Event,
+    stages: tuple[str, ...] = (),
 ) -> None:
     from watchfiles import watch
 
@@ -115,19 +127,19 @@ def watch_and_rebuild(
         if not changes:
             continue
         names = ", ".join(sorted({Path(path).name for _, path in changes}))
-        print(f"serve: {names} changed; rebuilding", file=sys.stderr)
-        rebuild(project, state, quiet=True)
+        print(f"serve: {names} changed; rebuilding", file=sys.stderr, flush=True)
+        rebuild(project, state, stages, quiet=True)
 
 
-def serve(project: Project, port: int = 8000) -> None:
+def serve(project: Project, port: int = 8000, stages: tuple[str, ...] = ()) -> None:
     state = BuildState()
-    rebuild(project, state)
+    rebuild(project, state, stages)
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", port), make_handler(project.build_dir, state)
     )
     stop, ready = threading.Event(), threading.Event()
     watcher = threading.Thread(
-        target=watch_and_rebuild, args=(project, state, stop, ready), daemon=True
+        target=watch_and_rebuild, args=(project, state, stop, ready, stages), daemon=True
     )
     watcher.start()
     ready.wait(timeout=10)  # announce only once a change would be seen

@@ -342,3 +342,19 @@ def test_file_digests_see_an_edit_that_keeps_size_and_mtime(tmp_path: Path) -> N
     old = time.time_ns() - 60 * 10**9  # settled files are remembered by size and mtime
     os.utime(path, ns=(old, old))
     assert file_digest(path) == file_digest(path) == hashlib.sha256(b"analogy: Like B").digest()
+
+
+def test_a_forced_rebuild_leaves_identical_files_untouched(project: Project) -> None:
+    build(project)
+    post, page = project.build_dir / "023" / "post.md", project.build_dir / "023" / "index.html"
+    for path in (post, page):
+        os.utime(path, ns=(10**18, 10**18))
+    edit_episode(project.episodes_dir / "023.yaml", "analogy: Like asking", "analogy: Like telling")
+    assert "blog/023" in build(project, force=True)
+    assert post.stat().st_mtime_ns != 10**18  # changed: rewritten
+    assert "Like telling" in post.read_text()
+    edit_episode(project.episodes_dir / "023.yaml", "analogy: Like telling", "analogy: Like asking")
+    build(project)
+    os.utime(post, ns=(10**18, 10**18))
+    assert "blog/023" in build(project, force=True)
+    assert post.stat().st_mtime_ns == 10**18  # same bytes: left alone
