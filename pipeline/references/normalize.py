@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\s*")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SUBTITLE = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
 
 
+# The same titles and names come back once per citing episode: remembered, not redone.
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Accents removed, case folded, dashes and quotes unified."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -17,6 +20,7 @@ def fold(text: str) -> str:
     return stripped.casefold()
 
 
+@lru_cache(maxsize=16384)
 def normalize_title(title: str) -> str:
     """'SGDR: Stochastic {G}radient—Descent' -> 'sgdr stochastic gradient descent'."""
     text = _LATEX_COMMAND.sub("", title).replace("{", "").replace("}", "")
