@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -266,6 +267,30 @@ def test_serve_rebuilds_on_change_and_bumps_the_version(project: Project) -> Non
         process.wait(timeout=10)
 
 
+def test_serve_only_rebuilds_the_chosen_stages_and_reports_each_rebuild(
+    project: Project,
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--only", "blog,site"],
+        env={**os.environ, "FIVEML_ROOT": str(project.root)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "serving" in process.stderr.readline() or "serving" in process.stderr.readline()
+        assert (project.build_dir / "023" / "post.md").exists()
+        assert not (project.build_dir / "023" / "video").exists()
+        edit_episode(project.episodes_dir / "023.yaml", "analogy: Like asking", "analogy: Like")
+        lines = [process.stderr.readline(), process.stderr.readline()]
+        assert lines[0].startswith("serve: 023.yaml changed; rebuilding")
+        assert re.fullmatch(r"serve: 1 rebuilt, 0 failed in \d+\.\d{3} s\n", lines[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
     build_dir = tmp_path / "build"
     build_dir.mkdir()
@@ -358,3 +383,13 @@ def test_a_forced_rebuild_leaves_identical_files_untouched(project: Project) -> 
     os.utime(post, ns=(10**18, 10**18))
     assert "blog/023" in build(project, force=True)
     assert post.stat().st_mtime_ns == 10**18  # same bytes: left alone
+
+
+def test_timings_list_each_phase_and_a_no_op_build_says_so(fiveml) -> None:
+    code, _, err = fiveml("build", "--only", "blog,site", "--timings")
+    assert code == 0
+    phases = re.findall(r"^  (\S.*?) +\d+\.\d{3} s$", err, flags=re.MULTILINE)
+    assert phases == ["load and check", "plan", "render and write", "manifest"]
+    assert "6 built, 0 up to date, 0 failed" in err
+    code, _, err = fiveml("build", "--only", "blog,site", "--timings")
+    assert code == 0 and "nothing changed since the last build" in err
