@@ -21,7 +21,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -567,6 +566,8 @@ def _render_all(
     alone = [i for i, t in enumerate(stale) if t.heavy or t.stage == "site"]
     chunked = [i for i, t in enumerate(stale) if not (t.heavy or t.stage == "site")]
     chunk = max(1, len(chunked) // (workers * 8))
+    from concurrent.futures import ProcessPoolExecutor  # only a pooled build pays the import
+
     context, render, work = _pool_context(stale, str(build_dir))
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
