@@ -112,6 +112,11 @@ def _entry(cache: Path, key: str) -> Path:
     return cache / "episodes" / f"{key}.json"
 
 
+def _positions(cache: Path | None, key: str) -> Path | None:
+    """Where a cached episode's source positions are kept once they were needed."""
+    return cache / "episodes" / f"{key}.positions.json" if cache is not None else None
+
+
 # --- Loading changed files, in parallel when there are many ------------------------------
 
 _Changed = tuple[Path, str, str, LoadedEpisode | None, list[Problem]]
@@ -140,7 +145,7 @@ def _load_changed(
             [cache] * len(changed),
             chunksize=chunk,
         )
-        return [_received(item, result) for item, result in zip(changed, sent, strict=True)]
+        return [_received(item, result, cache) for item, result in zip(changed, sent, strict=True)]
 
 
 def _can_fork() -> bool:
@@ -174,7 +179,9 @@ def _load_in_worker(
 
 
 def _received(
-    item: tuple[Path, str, str], sent: tuple[EpisodeSummary | None, str | None, list[Problem]]
+    item: tuple[Path, str, str],
+    sent: tuple[EpisodeSummary | None, str | None, list[Problem]],
+    cache: Path | None,
 ) -> _Changed:
     path, display, key = item
     summary, episode_json, problems = sent
@@ -182,7 +189,7 @@ def _received(
         return path, display, key, None, problems
     loaded = LoadedEpisode(
         None,
-        SourceMap(display, reparse_from=path),
+        SourceMap(display, reparse_from=path, positions_cache=_positions(cache, key)),
         path,
         key,
         summary=summary,
@@ -228,7 +235,7 @@ class Snapshot:
         # the file again, should the entry have been deleted meanwhile).
         loaded = LoadedEpisode(
             None,
-            SourceMap(display, reparse_from=path),
+            SourceMap(display, reparse_from=path, positions_cache=_positions(cache, key)),
             path,
             key,
             summary=EpisodeSummary.from_json(entry["summary"]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import json
 import types
 import typing
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any, NamedTuple, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from pipeline.cache import store
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity
 
@@ -56,15 +58,23 @@ class Position(NamedTuple):  # a tuple: a file of a few hundred values makes one
 class SourceMap:
     """Where each value (and each mapping key) of a YAML document stands in its file.
 
-    A map for an episode read back from the cache starts empty and parses the file again
-    only when a problem must be located there, which is rare.
+    A map for an episode read back from the cache starts empty. The first time a problem
+    must be located there, it reads the positions remembered in the cache or, failing
+    that, parses the file again and remembers them (`positions_cache`): an episode whose
+    references always carry notes is parsed once, not on every `check`.
     """
 
-    def __init__(self, file: str, reparse_from: Path | None = None) -> None:
+    def __init__(
+        self,
+        file: str,
+        reparse_from: Path | None = None,
+        positions_cache: Path | None = None,
+    ) -> None:
         self.file = file
         self._values: dict[Path_, Position] = {}
         self._keys: dict[Path_, Position] = {}
         self._reparse_from = reparse_from
+        self._positions_cache = positions_cache
 
     @property
     def values(self) -> dict[Path_, Position]:
@@ -80,12 +90,35 @@ class SourceMap:
         if self._reparse_from is None:
             return
         path, self._reparse_from = self._reparse_from, None
+        if self._read_positions():
+            return
         try:
             _, fresh, _ = parse_yaml(path.read_text(encoding="utf-8-sig"), self.file)
         except (OSError, UnicodeDecodeError):
             fresh = None
         if fresh is not None:
-            self._values, self._keys = fresh.values, fresh.keys
+            self._values, self._keys = fresh._values, fresh._keys
+            self._store_positions()
+
+    def _read_positions(self) -> bool:
+        if self._positions_cache is None:
+            return False
+        try:
+            data = json.loads(self._positions_cache.read_text(encoding="utf-8"))
+            self._values = {tuple(v[:-2]): Position(v[-2], v[-1]) for v in data["values"]}
+            self._keys = {tuple(k[:-2]): Position(k[-2], k[-1]) for k in data["keys"]}
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            self._values, self._keys = {}, {}
+            return False
+        return True
+
+    def _store_positions(self) -> None:
+        if self._positions_cache is not None:
+            data = {
+                "values": [[*path, *where] for path, where in self._values.items()],
+                "keys": [[*path, *where] for path, where in self._keys.items()],
+            }
+            store(self._positions_cache, json.dumps(data).encode("utf-8"))
 
     def locate(self, path: Path_, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that exists in the file."""

@@ -393,3 +393,37 @@ def test_timings_list_each_phase_and_a_no_op_build_says_so(fiveml) -> None:
     assert "6 built, 0 up to date, 0 failed" in err
     code, _, err = fiveml("build", "--only", "blog,site", "--timings")
     assert code == 0 and "nothing changed since the last build" in err
+
+
+def test_problems_of_unchanged_episodes_are_located_without_parsing_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference notes are shown on every check; the positions that locate them are
+    remembered in the cache after the first time, so later checks parse nothing."""
+    from pipeline import load
+
+    def located(result) -> list[tuple[int, int, str]]:
+        return [(p.line, p.column, p.message) for p in references_problems(project, result)]
+
+    first = check_project(project, cache=project.cache_dir)
+    shown_first = located(first)
+    assert (20, 7) in [(line, column) for line, column, _ in shown_first]  # the first paper
+    parsed: list[str] = []
+    real_parse = load.parse_yaml
+
+    def counting_parse(text: str, display: str):  # calls the real parser; counts the calls
+        parsed.append(display)
+        return real_parse(text, display)
+
+    monkeypatch.setattr(load, "parse_yaml", counting_parse)
+    again = check_project(project, cache=project.cache_dir)
+    assert located(again) == shown_first
+    assert located(check_project(project, cache=project.cache_dir)) == shown_first
+    episodes_parsed = [name for name in parsed if name != "series.yaml"]
+    assert episodes_parsed == ["episodes/023.yaml"]  # once, by the second check; not again
+
+
+def references_problems(project: Project, result) -> list:
+    from pipeline.references.check import check_references
+
+    return check_references(project, result.episodes, online=False, series=result.series)
