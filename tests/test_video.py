@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,25 @@ def test_video_variants_live_side_by_side(project: Project) -> None:
     assert (video / "draft-vertical.mp4").is_file()
     assert (video / "slides" / "00-title.png").is_file()
     assert (video / "slides-vertical" / "00-title.png").is_file()
+
+
+def test_a_text_edit_redraws_its_slide_without_drawing_its_figure(
+    project: Project, series_dir: Path
+) -> None:
+    """The slide's figure comes from the cache: no plotting library is even imported."""
+    from pipeline.build import BuildOptions, build_project
+
+    build_project(project, BuildOptions(only=("video",), quiet=True))
+    edit_episode(project.episodes_dir / "023.yaml", "analogy: Like standing", "analogy: Like being")
+    code = (
+        "import sys; from pipeline.cli import main;"
+        "rc = main(['build', '--only', 'video', '--quiet']);"
+        "print([m for m in ('matplotlib', 'numpy') if m in sys.modules]); sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=series_dir, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    slide = project.build_dir / "023" / "video" / "slides"
+    assert len(list(slide.glob("*.png"))) == 8

@@ -177,16 +177,18 @@ def _cached_slide(
         stats.slides_cached += 1
         return png.read_bytes(), json.loads(meta.read_text())
     stats.slides_drawn += 1
-    figure_png = _figure_for(slide, series, size) if slide.kind == "concept" else None
+    figure_png = _figure_for(slide, series, size, cache) if slide.kind == "concept" else None
     drawn = draw_slide(slide, series, size, figure_png)
     store(png, drawn.png)
     store(meta, json.dumps(drawn.text_boxes).encode())
     return drawn.png, [list(x) for x in drawn.text_boxes]
 
 
-def _figure_for(slide: Slide, series: Series, size: tuple[int, int]) -> bytes:
+def _figure_for(slide: Slide, series: Series, size: tuple[int, int], cache: Path) -> bytes:
+    """The concept's figure at the slide's figure box, from the cache when it was drawn
+    before: editing a concept's text redraws its slide, not its figure (and so needs
+    neither matplotlib nor its import time)."""
     from pipeline.figures.kinds.card import CardSpec
-    from pipeline.figures.render import render_figure
 
     layout = layout_for(*size)
     box = layout.figure
@@ -194,9 +196,24 @@ def _figure_for(slide: Slide, series: Series, size: tuple[int, int]) -> bytes:
     # On a phone the figure spans the whole width of a small screen: lay it out narrower
     # so that its text comes out larger.
     design_width = 9.0 if layout.vertical else 12.8
-    return render_figure(
-        spec, series, size=(box[2] - box[0], box[3] - box[1]), design_width=design_width
-    )["png"]
+    box_size = (box[2] - box[0], box[3] - box[1])
+    key = _digest(
+        code_version("figures"),
+        spec.model_dump_json(),
+        box_size,
+        design_width,
+        series.theme.model_dump_json(),
+    )
+    entry = cache / "slide-figures" / f"{key}.png"
+    try:
+        return entry.read_bytes()
+    except OSError:
+        pass
+    from pipeline.figures.render import render_figure
+
+    png = render_figure(spec, series, size=box_size, design_width=design_width)["png"]
+    store(entry, png)
+    return png
 
 
 # --- Encoding --------------------------------------------------------------------------

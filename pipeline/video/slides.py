@@ -7,6 +7,7 @@ free of their own buttons. Every drawn text's bounding box is returned for the t
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -150,11 +151,20 @@ def plan_slides(episode: Episode, series: Series, next_number: int | None) -> li
 
 @lru_cache(maxsize=64)
 def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    import matplotlib
-
     # DejaVu ships with matplotlib: the same type as the figures, nothing from the system.
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), size)
+    return ImageFont.truetype(str(_matplotlib_data() / "fonts" / "ttf" / name), size)
+
+
+@lru_cache(maxsize=1)
+def _matplotlib_data() -> Path:
+    """matplotlib's mpl-data folder (what `matplotlib.get_data_path()` returns), found
+    without importing matplotlib: redrawing a slide whose figure is cached needs no
+    plotting library, and importing it costs a third of a second."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("matplotlib is not installed; run `make build` to set up .venv")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data"
 
 
 def _wrap(
