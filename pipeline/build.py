@@ -14,6 +14,7 @@ from validated models to {relative path: bytes}, looked up by name in `STAGES`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -581,6 +582,7 @@ def _render_all(
                 yield stale[i], outcome
     finally:
         _FORKED_TARGETS.clear()
+        gc.unfreeze()  # `serve` builds again and again in one process
 
 
 def _compile_templates_before_fork(stale: list[Target]) -> None:
@@ -606,6 +608,9 @@ def _pool_context(stale: list[Target], build_dir: str) -> tuple[Any, Callable[..
     if "fork" in multiprocessing.get_all_start_methods():
         _FORKED_TARGETS[:] = stale
         _compile_templates_before_fork(stale)
+        # Frozen objects are never scanned by a worker's collector, so their pages stay
+        # shared with this process instead of being copied into each worker.
+        gc.freeze()
         return (
             multiprocessing.get_context("fork"),
             _render_forked,
