@@ -601,22 +601,19 @@ def _compile_templates_before_fork(stale: list[Target]) -> None:
 
 
 def _pool_context(stale: list[Target], build_dir: str) -> tuple[Any, Callable[..., Any], list]:
-    """Fork where the platform can (workers inherit the payloads); elsewhere, spawn
-    workers and pickle each payload to them."""
-    import multiprocessing
+    """Fork where it is safe (workers inherit the payloads); otherwise spawn workers and
+    pickle each payload to them (see `pipeline/workers.py`)."""
+    from pipeline.workers import can_fork, pool_context
 
-    if "fork" in multiprocessing.get_all_start_methods():
+    if can_fork():
         _FORKED_TARGETS[:] = stale
         _compile_templates_before_fork(stale)
         # Frozen objects are never scanned by a worker's collector, so their pages stay
         # shared with this process instead of being copied into each worker.
         gc.freeze()
-        return (
-            multiprocessing.get_context("fork"),
-            _render_forked,
-            [(i, build_dir) for i in range(len(stale))],
-        )
-    return None, render_and_write, [(t.stage, t.payload, build_dir) for t in stale]
+        return pool_context(), _render_forked, [(i, build_dir) for i in range(len(stale))]
+    work = [(t.stage, t.payload, build_dir) for t in stale]
+    return pool_context(), render_and_write, work
 
 
 def _report_failure(report: BuildReport, target: Target, error: str) -> None:

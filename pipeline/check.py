@@ -29,6 +29,7 @@ from pipeline.model import Series
 from pipeline.problems import Problem, Severity, sort_key
 from pipeline.project import Project
 from pipeline.rules import SERIES_RULES, RuleContext, local_findings, rules_salt
+from pipeline.workers import can_fork, pool_context
 
 SNAPSHOT = "snapshot.json"
 # Below this many changed files, starting worker processes costs more than it saves.
@@ -130,13 +131,13 @@ def _load_changed(
     jobs: int | None,
 ) -> list[_Changed]:
     workers = jobs or os.cpu_count() or 1
-    if workers < 2 or len(changed) < PARALLEL_LOAD_MIN or not _can_fork():
+    # Only forked workers pay off here (spawning one costs more than it would parse).
+    if workers < 2 or len(changed) < PARALLEL_LOAD_MIN or not can_fork():
         return [_load_one(*item, series, today, cache) for item in changed]
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, len(changed) // (workers * 4))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
         sent = pool.map(
             _load_in_worker,
             changed,
@@ -146,12 +147,6 @@ def _load_changed(
             chunksize=chunk,
         )
         return [_received(item, result, cache) for item, result in zip(changed, sent, strict=True)]
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _load_one(

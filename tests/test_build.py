@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,6 +25,7 @@ from pipeline.cache import file_digest
 from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
+from pipeline.workers import can_fork
 from tests.conftest import edit_episode
 
 TEXT = ("blog", "site")
@@ -157,6 +159,29 @@ def test_serial_and_parallel_builds_are_identical(tmp_path: Path, project: Proje
     stages = ("blog", "figures", "site")
     build_project(project, BuildOptions(only=stages, quiet=True, jobs=1))
     build_project(twin, BuildOptions(only=stages, quiet=True, jobs=2))
+    assert same_tree(project.build_dir, twin.build_dir) == []
+
+
+def test_a_build_beside_other_threads_spawns_its_workers_and_gives_the_same_tree(
+    tmp_path: Path, project: Project
+) -> None:
+    """As in `fiveml serve`: forking next to other threads is unsafe, so the pool spawns
+    fresh workers and pickles the payloads; the output is the same."""
+    for number in range(24, 32):
+        add_episode(project, number)
+    twin = Project(tmp_path / "twin")
+    shutil.copytree(project.root, twin.root)
+    build_project(project, BuildOptions(only=TEXT, quiet=True, jobs=1))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        report = build_project(twin, BuildOptions(only=TEXT, quiet=True, jobs=2))
+    finally:
+        stop.set()
+        other.join()
+    assert report.ok and report.built == 9 + 5
     assert same_tree(project.build_dir, twin.build_dir) == []
 
 
