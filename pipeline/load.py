@@ -50,7 +50,7 @@ _PLAIN_TAGS = {
 Path_ = tuple[str | int, ...]
 
 
-class Position(NamedTuple):  # a tuple: a file of a few hundred values makes one each
+class Position(NamedTuple):
     line: int
     column: int
 
@@ -71,18 +71,19 @@ class SourceMap:
         positions_cache: Path | None = None,
     ) -> None:
         self.file = file
-        self._values: dict[Path_, Position] = {}
-        self._keys: dict[Path_, Position] = {}
+        # (line, column) tuples: a file of a few hundred values makes one of each
+        self._values: dict[Path_, tuple[int, int]] = {}
+        self._keys: dict[Path_, tuple[int, int]] = {}
         self._reparse_from = reparse_from
         self._positions_cache = positions_cache
 
     @property
-    def values(self) -> dict[Path_, Position]:
+    def values(self) -> dict[Path_, tuple[int, int]]:
         self._fill()
         return self._values
 
     @property
-    def keys(self) -> dict[Path_, Position]:
+    def keys(self) -> dict[Path_, tuple[int, int]]:
         self._fill()
         return self._keys
 
@@ -105,8 +106,8 @@ class SourceMap:
             return False
         try:
             data = json.loads(self._positions_cache.read_text(encoding="utf-8"))
-            self._values = {tuple(v[:-2]): Position(v[-2], v[-1]) for v in data["values"]}
-            self._keys = {tuple(k[:-2]): Position(k[-2], k[-1]) for k in data["keys"]}
+            self._values = {tuple(v[:-2]): (v[-2], v[-1]) for v in data["values"]}
+            self._keys = {tuple(k[:-2]): (k[-2], k[-1]) for k in data["keys"]}
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             self._values, self._keys = {}, {}
             return False
@@ -123,11 +124,11 @@ class SourceMap:
     def locate(self, path: Path_, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
         if key and path in self.keys:
-            return self.keys[path]
+            return Position(*self.keys[path])
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
-                return found
+                return Position(*found)
         return Position(1, 1)
 
     def problem(
@@ -364,7 +365,9 @@ class _Frame:
         self.key: str | None = None
 
 
-def _compose_events(parser: Any, values: dict[Path_, Position], keys: dict[Path_, Position]) -> Any:
+def _compose_events(
+    parser: Any, values: dict[Path_, tuple[int, int]], keys: dict[Path_, tuple[int, int]]
+) -> Any:
     """One document's data from the event stream, in one loop over the events (a
     recursive composer that peeks at every event costs three times as much)."""
     get_event = parser.get_event
@@ -388,7 +391,7 @@ def _compose_events(parser: Any, values: dict[Path_, Position], keys: dict[Path_
             else:
                 path = (*frame.path, frame.key)
             if not is_key:
-                values[path] = Position(mark.line + 1, mark.column + 1)
+                values[path] = (mark.line + 1, mark.column + 1)
             if kind is yaml.AliasEvent:
                 raise YamlRefused(
                     mark,
@@ -418,7 +421,7 @@ def _compose_events(parser: Any, values: dict[Path_, Position], keys: dict[Path_
             value = str(value)
             if value in parent.container:
                 raise YamlRefused(mark, f"the key '{value}' appears twice here; keep one")
-            keys[(*parent.path, value)] = Position(mark.line + 1, mark.column + 1)
+            keys[(*parent.path, value)] = (mark.line + 1, mark.column + 1)
             parent.key = value
         else:
             parent.container[parent.key] = value  # type: ignore[index]
