@@ -249,8 +249,13 @@ def format_path(path: Path_) -> str:
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
-    """The file as text, or a problem when it is too large, not UTF-8 or empty."""
-    size = path.stat().st_size
+    """The file as text, or a problem when it is unreadable, too large, not UTF-8 or empty."""
+    try:
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= MAX_FILE_BYTES else b""
+    except OSError as exc:  # removed while we read, a folder, no permission
+        reason = exc.strerror or type(exc).__name__
+        return None, [Problem(Severity.ERROR, display, 1, 1, "", f"cannot read the file: {reason}")]
     if size > MAX_FILE_BYTES:
         return None, [
             Problem(
@@ -263,7 +268,6 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
                 f"{MAX_FILE_BYTES:,} bytes (1 MiB). Is this the right file?",
             )
         ]
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

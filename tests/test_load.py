@@ -156,3 +156,13 @@ def test_top_level_list_is_an_error(tmp_path: Path) -> None:
     assert loaded is None
     assert problems[0].severity is Severity.ERROR
     assert "an episode file must be a mapping" in problems[0].message
+
+
+def test_an_unreadable_episode_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "024.yaml"
+    folder.mkdir()  # a folder where a file should be
+    loaded, problems = load_episode(folder, "episodes/024.yaml")
+    assert loaded is None
+    assert [(p.file, p.line, p.severity, p.message) for p in problems] == [
+        ("episodes/024.yaml", 1, Severity.ERROR, "cannot read the file: Is a directory")
+    ]
