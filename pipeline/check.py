@@ -26,7 +26,7 @@ from typing import Any
 from pipeline.cache import code_version, file_digest, store
 from pipeline.load import EpisodeSummary, LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Series
-from pipeline.problems import Problem, Severity, sort_key
+from pipeline.problems import Problem, sort_key
 from pipeline.project import Project
 from pipeline.rules import SERIES_RULES, RuleContext, local_findings, rules_salt
 from pipeline.workers import can_fork, pool_context
@@ -236,7 +236,7 @@ class Snapshot:
             summary=EpisodeSummary.from_json(entry["summary"]),
             cache_entry=_entry(cache, key),
         )
-        return loaded, [_problem(p) for p in entry["problems"]]
+        return loaded, [Problem.from_json(p) for p in entry["problems"]]
 
     def remember(
         self, display: str, key: str, loaded: LoadedEpisode | None, problems: list[Problem]
@@ -260,14 +260,3 @@ class Snapshot:
         if cache is not None and self.dirty:
             data = {"version": self.version, "episodes": self.entries}
             store(cache / SNAPSHOT, json.dumps(data, sort_keys=True).encode("utf-8"))
-
-
-def _problem(data: dict[str, Any]) -> Problem:
-    return Problem(
-        Severity(data["severity"]),
-        data["file"],
-        data["line"],
-        data["column"],
-        data["field"],
-        data["message"],
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -46,6 +47,17 @@ class Problem:
         data = asdict(self)
         data["severity"] = str(self.severity)
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        return cls(
+            Severity(data["severity"]),
+            data["file"],
+            data["line"],
+            data["column"],
+            data["field"],
+            data["message"],
+        )
 
 
 def sort_key(problem: Problem) -> tuple[str, int, int, str]:
