@@ -10,12 +10,15 @@ threads, so its pools spawn fresh interpreters and pickle what they send.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from multiprocessing.context import BaseContext
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    # Linux only: on macOS a forked child can crash in the system's frameworks, which is
+    # why Python spawns there by default.
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def pool_context() -> BaseContext:
