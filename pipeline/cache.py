@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,3 +67,76 @@ def file_digest(path: Path | str) -> bytes | None:
     if time.time_ns() - info.st_mtime_ns > _SETTLED_NS:
         _FILE_DIGESTS[name] = (identity, digest)
     return digest
+
+
+class EntryStore:
+    """Content-keyed blobs in one SQLite file: the validated episodes and their source
+    positions. A thousand episodes make one file rather than a thousand (creating files is
+    the slowest thing a cold build does here), and new entries go in in one transaction.
+
+    Best-effort like every cache: a store that cannot be opened, read or written reads as
+    empty. Each process opens its own connection: a connection must not cross a fork.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        database = self._database()
+        if database is None:
+            return None
+        try:
+            row = database.execute(
+                "SELECT data FROM entries WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        data = row[0]  # a damaged store may hold text (or anything) where bytes belong
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
+
+    def put(self, kind: str, items: Iterable[tuple[str, bytes]]) -> None:
+        database = self._database()
+        if database is None:
+            return
+        try:
+            with database:  # one transaction
+                database.executemany(
+                    "INSERT OR REPLACE INTO entries (kind, key, data) VALUES (?, ?, ?)",
+                    ((kind, key, data) for key, data in items),
+                )
+        except sqlite3.Error:
+            pass
+
+    def _database(self) -> sqlite3.Connection | None:
+        slot = (os.getpid(), str(self.path))
+        if slot not in _DATABASES:
+            _DATABASES[slot] = _open_database(self.path)
+        return _DATABASES[slot]
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"path": self.path}  # a spawned worker opens its own connection
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.path = state["path"]  # type: ignore[assignment]
+
+
+_DATABASES: dict[tuple[int, str], sqlite3.Connection | None] = {}
+
+
+def _open_database(path: Path) -> sqlite3.Connection | None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite3.connect(path, timeout=10)
+        # WAL: readers never wait for a writer; NORMAL: no sync on every commit (a cache
+        # may lose its last entries in a power cut, but is never left corrupt).
+        database.execute("PRAGMA journal_mode=WAL")
+        database.execute("PRAGMA synchronous=NORMAL")
+        database.execute(
+            "CREATE TABLE IF NOT EXISTS entries"
+            " (kind TEXT, key TEXT, data BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID"
+        )
+    except (OSError, sqlite3.Error):
+        return None
+    return database

@@ -8,8 +8,9 @@ With a cache folder, a large series is checked incrementally:
 - `.cache/snapshot.json` remembers, for each episode file, the hash of its bytes, the
   episode's summary and its findings (load problems and local rules). A file whose bytes,
   the series settings and the code are unchanged is neither parsed nor validated;
-- `.cache/episodes/<hash>.json` holds each validated episode as JSON, from which a stage
-  that needs the model gets it (`LoadedEpisode.episode`);
+- `.cache/entries.sqlite` holds each validated episode as JSON, from which a stage that
+  needs the model gets it (`LoadedEpisode.episode`), and the source positions of the
+  episodes whose problems had to be located;
 - files that did change are parsed in worker processes when there are many of them.
 """
 
@@ -23,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache import code_version, file_digest, store
+from pipeline.cache import EntryStore, code_version, file_digest, store
 from pipeline.load import EpisodeSummary, LoadedEpisode, SourceMap, load_episode, load_series
 from pipeline.model import Series
 from pipeline.problems import Problem, sort_key
@@ -32,6 +33,7 @@ from pipeline.rules import SERIES_RULES, RuleContext, local_findings, rules_salt
 from pipeline.workers import can_fork, pool_context
 
 SNAPSHOT = "snapshot.json"
+ENTRIES = "entries.sqlite"
 # Below this many changed files, starting worker processes costs more than it saves.
 PARALLEL_LOAD_MIN = 48
 
@@ -69,6 +71,7 @@ def check_project(
     result.files = len(selected_files)
     salt = rules_salt(series, today)
     snapshot = Snapshot.read(cache, salt)
+    entries = EntryStore(cache / ENTRIES) if cache is not None else None
 
     loaded_all: list[LoadedEpisode] = []
     findings: dict[Path, list[Problem]] = {}
@@ -76,17 +79,23 @@ def check_project(
     for path in sorted(set(all_files) | selected_files, key=str):
         display = project.display(path)
         key = _content_key(path, display)
-        hit = snapshot.lookup(display, key, path, cache)
+        hit = snapshot.lookup(display, key, path, entries)
         if hit is None:
             changed.append((path, display, key))
         else:
             loaded_all.append(hit[0])
             findings[path] = hit[1]
-    for path, display, key, loaded, problems in _load_changed(changed, series, today, cache, jobs):
+    fresh: list[tuple[str, bytes]] = []
+    for path, display, key, loaded, problems in _load_changed(
+        changed, series, today, entries, jobs
+    ):
         findings[path] = problems
         if loaded is not None:
             loaded_all.append(loaded)
+            fresh.append((key, loaded.episode_json.encode("utf-8")))
         snapshot.remember(display, key, loaded, problems)
+    if entries is not None and fresh:
+        entries.put("episode", fresh)
     snapshot.forget_all_but({project.display(p) for p in findings})
     snapshot.save(cache)
 
@@ -109,15 +118,6 @@ def _content_key(path: Path, display: str) -> str:
     ).hexdigest()
 
 
-def _entry(cache: Path, key: str) -> Path:
-    return cache / "episodes" / f"{key}.json"
-
-
-def _positions(cache: Path | None, key: str) -> Path | None:
-    """Where a cached episode's source positions are kept once they were needed."""
-    return cache / "episodes" / f"{key}.positions.json" if cache is not None else None
-
-
 # --- Loading changed files, in parallel when there are many ------------------------------
 
 _Changed = tuple[Path, str, str, LoadedEpisode | None, list[Problem]]
@@ -127,13 +127,13 @@ def _load_changed(
     changed: list[tuple[Path, str, str]],
     series: Series,
     today: date,
-    cache: Path | None,
+    entries: EntryStore | None,
     jobs: int | None,
 ) -> list[_Changed]:
     workers = jobs or os.cpu_count() or 1
     # Only forked workers pay off here (spawning one costs more than it would parse).
     if workers < 2 or len(changed) < PARALLEL_LOAD_MIN or not can_fork():
-        return [_load_one(*item, series, today, cache) for item in changed]
+        return [_load_one(*item, series, today) for item in changed]
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, len(changed) // (workers * 4))
@@ -143,31 +143,28 @@ def _load_changed(
             changed,
             [series] * len(changed),
             [today] * len(changed),
-            [cache] * len(changed),
             chunksize=chunk,
         )
-        return [_received(item, result, cache) for item, result in zip(changed, sent, strict=True)]
+        return [
+            _received(item, result, entries) for item, result in zip(changed, sent, strict=True)
+        ]
 
 
-def _load_one(
-    path: Path, display: str, key: str, series: Series, today: date, cache: Path | None
-) -> _Changed:
-    """Parse and validate a changed file, run the local rules, store the cache entry."""
+def _load_one(path: Path, display: str, key: str, series: Series, today: date) -> _Changed:
+    """Parse and validate a changed file and run the local rules."""
     loaded, problems = load_episode(path, display)
     if loaded is not None:
         loaded.content_key = key
         problems = problems + local_findings(loaded, series, today)
-        if cache is not None:
-            store(_entry(cache, key), loaded.episode_json.encode("utf-8"))
     return path, display, key, loaded, problems
 
 
 def _load_in_worker(
-    item: tuple[Path, str, str], series: Series, today: date, cache: Path | None
+    item: tuple[Path, str, str], series: Series, today: date
 ) -> tuple[EpisodeSummary | None, str | None, list[Problem]]:
     """In a worker: only the summary, the JSON and the problems travel back (a pickled
     model costs about as much as parsing the file again)."""
-    _, _, _, loaded, problems = _load_one(*item, series, today, cache)
+    _, _, _, loaded, problems = _load_one(*item, series, today)
     if loaded is None:
         return None, None, problems
     return loaded.summary, loaded.episode_json, problems
@@ -176,7 +173,7 @@ def _load_in_worker(
 def _received(
     item: tuple[Path, str, str],
     sent: tuple[EpisodeSummary | None, str | None, list[Problem]],
-    cache: Path | None,
+    entries: EntryStore | None,
 ) -> _Changed:
     path, display, key = item
     summary, episode_json, problems = sent
@@ -184,7 +181,7 @@ def _received(
         return path, display, key, None, problems
     loaded = LoadedEpisode(
         None,
-        SourceMap(display, reparse_from=path, positions_cache=_positions(cache, key)),
+        SourceMap(display, reparse_from=path, positions=(entries, key) if entries else None),
         path,
         key,
         summary=summary,
@@ -221,20 +218,20 @@ class Snapshot:
         return cls(version, {})
 
     def lookup(
-        self, display: str, key: str, path: Path, cache: Path | None
+        self, display: str, key: str, path: Path, entries: EntryStore | None
     ) -> tuple[LoadedEpisode, list[Problem]] | None:
         entry = self.entries.get(display)
-        if cache is None or entry is None or entry["key"] != key:
+        if entries is None or entry is None or entry["key"] != key:
             return None
-        # The model is read from the cache entry when a stage asks for it (or parsed from
-        # the file again, should the entry have been deleted meanwhile).
+        # The model is read from the entry store when a stage asks for it (or parsed from
+        # the file again, should the entry be missing or damaged).
         loaded = LoadedEpisode(
             None,
-            SourceMap(display, reparse_from=path, positions_cache=_positions(cache, key)),
+            SourceMap(display, reparse_from=path, positions=(entries, key)),
             path,
             key,
             summary=EpisodeSummary.from_json(entry["summary"]),
-            cache_entry=_entry(cache, key),
+            cached=(entries, key),
         )
         return loaded, [Problem.from_json(p) for p in entry["problems"]]
 

@@ -11,7 +11,6 @@ data is composed here from those events, so that:
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import hashlib
 import json
@@ -24,7 +23,7 @@ from typing import Any, NamedTuple, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from pipeline.cache import store
+from pipeline.cache import EntryStore
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity
 
@@ -60,22 +59,23 @@ class SourceMap:
 
     A map for an episode read back from the cache starts empty. The first time a problem
     must be located there, it reads the positions remembered in the cache or, failing
-    that, parses the file again and remembers them (`positions_cache`): an episode whose
-    references always carry notes is parsed once, not on every `check`.
+    that, parses the file again and remembers them (`positions`: the cache and the
+    file's content key): an episode whose references always carry notes is parsed once,
+    not on every `check`.
     """
 
     def __init__(
         self,
         file: str,
         reparse_from: Path | None = None,
-        positions_cache: Path | None = None,
+        positions: tuple[EntryStore, str] | None = None,
     ) -> None:
         self.file = file
         # (line, column) tuples: a file of a few hundred values makes one of each
         self._values: dict[Path_, tuple[int, int]] = {}
         self._keys: dict[Path_, tuple[int, int]] = {}
         self._reparse_from = reparse_from
-        self._positions_cache = positions_cache
+        self._positions = positions
 
     @property
     def values(self) -> dict[Path_, tuple[int, int]]:
@@ -102,24 +102,28 @@ class SourceMap:
             self._store_positions()
 
     def _read_positions(self) -> bool:
-        if self._positions_cache is None:
+        stored = (
+            self._positions[0].get("positions", self._positions[1]) if self._positions else None
+        )
+        if stored is None:
             return False
         try:
-            data = json.loads(self._positions_cache.read_text(encoding="utf-8"))
+            data = json.loads(stored)
             self._values = {tuple(v[:-2]): (v[-2], v[-1]) for v in data["values"]}
             self._keys = {tuple(k[:-2]): (k[-2], k[-1]) for k in data["keys"]}
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (ValueError, KeyError, TypeError, IndexError):
             self._values, self._keys = {}, {}
             return False
         return True
 
     def _store_positions(self) -> None:
-        if self._positions_cache is not None:
+        if self._positions is not None:
             data = {
                 "values": [[*path, *where] for path, where in self._values.items()],
                 "keys": [[*path, *where] for path, where in self._keys.items()],
             }
-            store(self._positions_cache, json.dumps(data).encode("utf-8"))
+            entries, key = self._positions
+            entries.put("positions", [(key, json.dumps(data).encode("utf-8"))])
 
     def locate(self, path: Path_, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
@@ -184,14 +188,14 @@ class LoadedEpisode:
         *,
         summary: EpisodeSummary | None = None,
         episode_json: str | None = None,
-        cache_entry: Path | None = None,
+        cached: tuple[EntryStore, str] | None = None,
     ) -> None:
         self.source = source
         self.path = path
         self.content_key = content_key  # hash of the file's bytes, when read through the cache
         self._episode = episode
         self._json = episode_json
-        self._cache_entry = cache_entry
+        self._cached = cached  # where the validated episode's JSON is kept, under which key
         if summary is None:
             summary = EpisodeSummary.of(self.episode, self.episode_json)
         self.summary = summary
@@ -210,10 +214,10 @@ class LoadedEpisode:
         return self._json
 
     def _materialize(self) -> Episode:
-        if self._json is None and self._cache_entry is not None:
+        if self._json is None and self._cached is not None:
             # When the cache was cleared meanwhile, the file itself is read instead.
-            with contextlib.suppress(OSError):
-                self._json = self._cache_entry.read_text(encoding="utf-8")
+            stored = self._cached[0].get("episode", self._cached[1])
+            self._json = stored.decode("utf-8") if stored is not None else None
         if self._json is not None:
             try:
                 return Episode.model_validate_json(self._json)
@@ -227,7 +231,7 @@ class LoadedEpisode:
     def __getstate__(self) -> dict[str, Any]:
         # Sent to spawned workers: the JSON travels, the model is validated there.
         state = dict(self.__dict__)
-        state["_json"] = self.episode_json if self._cache_entry is None else self._json
+        state["_json"] = self.episode_json if self._cached is None else self._json
         state["_episode"] = None
         return state
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -369,14 +370,24 @@ def test_unchanged_episodes_are_not_parsed_again(
     assert again.everyone[0].episode == first.everyone[0].episode  # from the cache entry
 
 
-def test_a_deleted_load_cache_entry_falls_back_to_the_file(project: Project) -> None:
+def test_a_damaged_or_missing_load_cache_entry_falls_back_to_the_file(project: Project) -> None:
     build(project)
-    before = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
-    for entry in (project.cache_dir / "episodes").iterdir():
-        entry.write_text("{damaged")
+
+    def tree() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
+
+    before = tree()
+    database = sqlite3.connect(project.cache_dir / "entries.sqlite")
+    with database:
+        damaged = database.execute("UPDATE entries SET data = '{damaged' WHERE kind = 'episode'")
+    assert damaged.rowcount == 1
     build(project, force=True)
-    after = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
-    assert before == after
+    assert tree() == before
+    with database:
+        database.execute("DELETE FROM entries")
+    database.close()
+    build(project, force=True)
+    assert tree() == before
 
 
 def test_file_digests_see_an_edit_that_keeps_size_and_mtime(tmp_path: Path) -> None:
