@@ -102,9 +102,10 @@ class SourceMap:
             self._store_positions()
 
     def _read_positions(self) -> bool:
-        stored = (
-            self._positions[0].get("positions", self._positions[1]) if self._positions else None
-        )
+        if self._positions is None:
+            return False
+        entries, key = self._positions
+        stored = entries.get("positions", key)
         if stored is None:
             return False
         try:
