@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +60,31 @@ def fiveml(
         return code, out, err
 
     return run
+
+
+def heavy_modules_after(args: list[str], modules: tuple[str, ...], cwd: Path) -> list[str]:
+    """Run `fiveml ARGS` in a fresh interpreter; which of `modules` it ended up importing."""
+    code = (
+        "import sys; from pipeline.cli import main;"
+        f"rc = main({args!r});"
+        f"print([m for m in {modules!r} if m in sys.modules]); sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[str]:
+    """Wrap `module.name` so that each call records its second argument (the file's
+    display name) and then runs the real function unchanged."""
+    real = getattr(module, name)
+    calls: list[str] = []
+
+    def counting(first: object, display: str, *rest: object) -> object:
+        calls.append(display)
+        return real(first, display, *rest)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls

@@ -27,7 +27,7 @@ from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
 from pipeline.workers import can_fork
-from tests.conftest import edit_episode
+from tests.conftest import count_calls, edit_episode
 
 TEXT = ("blog", "site")
 
@@ -352,14 +352,7 @@ def test_unchanged_episodes_are_not_parsed_again(
     """The snapshot: a second check parses only the file that changed, and a stage that
     needs an unchanged episode's model gets it from the cache entry."""
     add_episode(project, 24)
-    parsed: list[str] = []
-    real_load = check.load_episode
-
-    def counting_load(path: Path, display: str):  # calls the real loader; counts the calls
-        parsed.append(display)
-        return real_load(path, display)
-
-    monkeypatch.setattr(check, "load_episode", counting_load)
+    parsed = count_calls(monkeypatch, check, "load_episode")
     first = check_project(project, cache=project.cache_dir)
     assert sorted(parsed) == ["episodes/023.yaml", "episodes/024.yaml"]
     parsed.clear()
@@ -444,14 +437,7 @@ def test_problems_of_unchanged_episodes_are_located_without_parsing_again(
     first = check_project(project, cache=project.cache_dir)
     shown_first = located(first)
     assert (20, 7) in [(line, column) for line, column, _ in shown_first]  # the first paper
-    parsed: list[str] = []
-    real_parse = load.parse_yaml
-
-    def counting_parse(text: str, display: str):  # calls the real parser; counts the calls
-        parsed.append(display)
-        return real_parse(text, display)
-
-    monkeypatch.setattr(load, "parse_yaml", counting_parse)
+    parsed = count_calls(monkeypatch, load, "parse_yaml")
     again = check_project(project, cache=project.cache_dir)
     assert located(again) == shown_first
     assert located(check_project(project, cache=project.cache_dir)) == shown_first

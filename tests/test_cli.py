@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import EPISODE_23, REPO, edit_episode
+from tests.conftest import EPISODE_23, REPO, edit_episode, heavy_modules_after
 
 Run = Callable[..., tuple[int, str, str]]
 ANALOGY_LINE = next(
@@ -143,16 +143,8 @@ def test_schema_matches_the_committed_file(fiveml: Run) -> None:
 
 
 def test_check_does_not_import_heavy_libraries(series_dir: Path) -> None:
-    code = (
-        "import sys; from pipeline.cli import main; rc = main(['check']);"
-        "heavy = [m for m in ('matplotlib', 'moviepy', 'numpy', 'jinja2') if m in sys.modules];"
-        "print(heavy); sys.exit(rc)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=series_dir, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    heavy = ("matplotlib", "moviepy", "numpy", "jinja2")
+    assert heavy_modules_after(["check"], heavy, series_dir) == []
 
 
 def test_python_dash_m_pipeline_works(series_dir: Path) -> None:
