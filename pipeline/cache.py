@@ -138,5 +138,17 @@ def _open_database(path: Path) -> sqlite3.Connection | None:
             " (kind TEXT, key TEXT, data BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID"
         )
     except (OSError, sqlite3.Error):
+        return _open_read_only(path)
+    return database
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A store on a read-only disk (a shared CI cache, say) is still read."""
+    if not path.is_file():
+        return None
+    try:
+        database = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        database.execute("SELECT 1 FROM entries LIMIT 1")
+    except sqlite3.Error:
         return None
     return database

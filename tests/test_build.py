@@ -449,3 +449,33 @@ def references_problems(project: Project, result) -> list:
     from pipeline.references.check import check_references
 
     return check_references(project, result.episodes, online=False, series=result.series)
+
+
+def test_a_read_only_entry_store_is_still_read(tmp_path: Path) -> None:
+    """Each step in a process of its own, as builds are: a process keeps its connection."""
+    database = tmp_path / "cache" / "entries.sqlite"
+
+    def in_a_process(code: str) -> str:
+        program = f"from pathlib import Path; from pipeline.cache import EntryStore; {code}"
+        done = subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    in_a_process(f"EntryStore(Path({str(database)!r})).put('episode', [('key', b'{{}}')])")
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed; it makes the store read-only even for root")
+    locked = subprocess.run(
+        ["chattr", "+i", str(database), str(database.parent)], capture_output=True
+    )
+    if locked.returncode != 0:
+        pytest.skip(f"chattr +i is not possible here: {locked.stderr.decode().strip()}")
+    try:
+        found = in_a_process(
+            f"store = EntryStore(Path({str(database)!r}));"
+            "store.put('episode', [('other', b'{}')]);"  # quietly not written
+            "print(store.get('episode', 'key'), store.get('episode', 'other'))"
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(database), str(database.parent)], check=True)
+    assert found == "b'{}' None"
