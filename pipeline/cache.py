@@ -109,6 +109,25 @@ class EntryStore:
         except sqlite3.Error:
             pass
 
+    def keep_only(self, keys: set[str], slack: int = 4) -> None:
+        """Drop the entries of older file contents once they outnumber the current ones
+        `slack` times over: the store stays bounded, and switching between a few
+        branches still finds their entries."""
+        database = self._database()
+        if database is None:
+            return
+        try:
+            (count,) = database.execute("SELECT COUNT(*) FROM entries").fetchone()
+            if count <= slack * max(len(keys), 1) * 2:  # an episode and its positions
+                return
+            with database:
+                database.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
+                database.execute("DELETE FROM kept")
+                database.executemany("INSERT OR IGNORE INTO kept VALUES (?)", ((k,) for k in keys))
+                database.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM kept)")
+        except sqlite3.Error:
+            pass
+
     def _database(self) -> sqlite3.Connection | None:
         slot = (os.getpid(), str(self.path))
         if slot not in _DATABASES:

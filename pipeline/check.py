@@ -94,10 +94,11 @@ def check_project(
             loaded_all.append(loaded)
             fresh.append((key, loaded.episode_json.encode("utf-8")))
         snapshot.remember(display, key, loaded, problems)
-    if entries is not None and fresh:
-        entries.put("episode", fresh)
     snapshot.forget_all_but({project.display(p) for p in findings})
     snapshot.save(cache)
+    if entries is not None and fresh:
+        entries.put("episode", fresh)
+        entries.keep_only({entry["key"] for entry in snapshot.entries.values()})
 
     result.everyone = sorted(loaded_all, key=lambda e: e.summary.number)
     result.episodes = [e for e in result.everyone if e.path in selected_files]

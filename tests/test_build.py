@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import check
+from pipeline import check, load
 from pipeline.bench import synthetic_series
 from pipeline.build import BuildOptions, build_project, in_shard, read_manifest, safe_output_path
 from pipeline.cache import file_digest
@@ -429,7 +429,6 @@ def test_problems_of_unchanged_episodes_are_located_without_parsing_again(
 ) -> None:
     """Reference notes are shown on every check; the positions that locate them are
     remembered in the cache after the first time, so later checks parse nothing."""
-    from pipeline import load
 
     def located(result) -> list[tuple[int, int, str]]:
         return [(p.line, p.column, p.message) for p in references_problems(project, result)]
@@ -479,3 +478,24 @@ def test_a_read_only_entry_store_is_still_read(tmp_path: Path) -> None:
     finally:
         subprocess.run(["chattr", "-i", str(database), str(database.parent)], check=True)
     assert found == "b'{}' None"
+
+
+def test_the_entry_store_keeps_old_contents_only_up_to_a_bound(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = project.cache_dir / "entries.sqlite"
+
+    def rows() -> int:
+        with sqlite3.connect(database) as connection:
+            return connection.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    for n in range(12):  # twelve versions of the one episode
+        edit_episode(
+            project.episodes_dir / "023.yaml", "analogy: Like", f"analogy: Like, {n} times,"
+        )
+        check_project(project, cache=project.cache_dir)
+        assert rows() <= 4 * 2 + 1  # the bound, then the current entry
+    parsed = count_calls(monkeypatch, load, "parse_yaml")
+    current = check_project(project, cache=project.cache_dir).everyone[0]
+    assert "Like, 11 times," in current.episode.concepts[0].analogy
+    assert parsed == ["series.yaml"]  # the current content's entry survived the pruning
