@@ -27,6 +27,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EPISODE_23 = REPO / "episodes" / "023.yaml"
 WORDS = ["quickly", "carefully", "reliably", "gradually", "clearly", "often", "usually"]
+EPISODE_23_CONCEPTS = (
+    "Emergent Behavior",
+    "Tool Use",
+    "Loss Surface Sharpness",
+    "Learning Rate Schedules",
+    "Canary Deployment",
+)
+
+
+def as_another_episode(episode_23: str, number: int, suffix: str) -> str:
+    """Episode 23's YAML as episode `number`, each concept name followed by `suffix` (so
+    that no two episodes of a series cover the same concept)."""
+    text = episode_23.replace("number: 23", f"number: {number}")
+    for name in EPISODE_23_CONCEPTS:
+        text = text.replace(f"name: {name}", f"name: {name} {suffix}")
+    return text
 
 
 def synthetic_series(root: Path, count: int) -> None:
@@ -36,17 +52,8 @@ def synthetic_series(root: Path, count: int) -> None:
     shutil.copy(REPO / "references.lock.json", root / "references.lock.json")
     shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
     source = EPISODE_23.read_text(encoding="utf-8")
-    names = [
-        "Emergent Behavior",
-        "Tool Use",
-        "Loss Surface Sharpness",
-        "Learning Rate Schedules",
-        "Canary Deployment",
-    ]
     for number in range(1, count + 1):
-        text = source.replace("number: 23", f"number: {number}")
-        for name in names:
-            text = text.replace(f"name: {name}", f"name: {name} {number}")
+        text = as_another_episode(source, number, str(number))
         word = WORDS[number % len(WORDS)]
         text = text.replace("Sharp minima are", f"Sharp minima are {word}")
         (root / "episodes" / f"{number:03d}.yaml").write_text(text, encoding="utf-8")

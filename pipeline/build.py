@@ -34,6 +34,7 @@ from pipeline.load import LoadedEpisode
 from pipeline.model import Episode, Series
 from pipeline.problems import Problem, Severity
 from pipeline.project import Project
+from pipeline.stamp import all_on_disk
 
 ALL_STAGES = ("blog", "figures", "video", "site")
 MANIFEST = "manifest.json"
@@ -466,7 +467,7 @@ def write_manifest(build_dir: Path, manifest: dict[str, Any]) -> None:
 def _is_fresh(build_dir: str, entry: dict[str, Any] | None, target: Target) -> bool:
     if entry is None or entry.get("hash") != target.inputs_hash:
         return False
-    return all(os.path.isfile(os.path.join(build_dir, f)) for f in entry.get("files", []))
+    return all_on_disk(build_dir, entry.get("files", []))
 
 
 # --- The build -------------------------------------------------------------------------

@@ -76,8 +76,10 @@ def check_project(
     loaded_all: list[LoadedEpisode] = []
     findings: dict[Path, list[Problem]] = {}
     changed: list[tuple[Path, str, str]] = []
+    displays: set[str] = set()
     for path in sorted(set(all_files) | selected_files, key=str):
         display = project.display(path)
+        displays.add(display)
         key = _content_key(path, display)
         hit = snapshot.lookup(display, key, path, entries)
         if hit is None:
@@ -94,7 +96,7 @@ def check_project(
             loaded_all.append(loaded)
             fresh.append((key, loaded.episode_json.encode("utf-8")))
         snapshot.remember(display, key, loaded, problems)
-    snapshot.forget_all_but({project.display(p) for p in findings})
+    snapshot.forget_all_but(displays)
     snapshot.save(cache)
     if entries is not None and fresh:
         entries.put("episode", fresh)
@@ -180,15 +182,30 @@ def _received(
     summary, episode_json, problems = sent
     if summary is None:
         return path, display, key, None, problems
-    loaded = LoadedEpisode(
+    loaded = _known_episode(path, display, key, summary, entries, episode_json)
+    return path, display, key, loaded, problems
+
+
+def _known_episode(
+    path: Path,
+    display: str,
+    key: str,
+    summary: EpisodeSummary,
+    entries: EntryStore | None,
+    episode_json: str | None = None,
+) -> LoadedEpisode:
+    """An episode known by its summary (and maybe its JSON), not parsed here: its model
+    and its source positions come from the entry store or, failing that, the file."""
+    store_slot = (entries, key) if entries is not None else None
+    return LoadedEpisode(
         None,
-        SourceMap(display, reparse_from=path, positions=(entries, key) if entries else None),
+        SourceMap(display, reparse_from=path, positions=store_slot),
         path,
         key,
         summary=summary,
         episode_json=episode_json,
+        cached=store_slot,
     )
-    return path, display, key, loaded, problems
 
 
 # --- The snapshot ------------------------------------------------------------------------
@@ -224,16 +241,8 @@ class Snapshot:
         entry = self.entries.get(display)
         if entries is None or entry is None or entry["key"] != key:
             return None
-        # The model is read from the entry store when a stage asks for it (or parsed from
-        # the file again, should the entry be missing or damaged).
-        loaded = LoadedEpisode(
-            None,
-            SourceMap(display, reparse_from=path, positions=(entries, key)),
-            path,
-            key,
-            summary=EpisodeSummary.from_json(entry["summary"]),
-            cached=(entries, key),
-        )
+        summary = EpisodeSummary.from_json(entry["summary"])
+        loaded = _known_episode(path, display, key, summary, entries)
         return loaded, [Problem.from_json(p) for p in entry["problems"]]
 
     def remember(

@@ -32,9 +32,9 @@ _TEXT_FIELDS = ("name", "explanation", "takeaway", "analogy", "one_liner")
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What rules need beyond one episode: the others, and today's date."""
+    """What rules need beyond one episode: today's date, and which episodes cover which
+    concept."""
 
-    episodes: tuple[LoadedEpisode, ...]
     today: date
     # normalised concept name -> the episodes covering it; built once, not per lookup
     concept_index: dict[str, list[LoadedEpisode]] = field(default_factory=dict)
@@ -45,7 +45,7 @@ class RuleContext:
         for loaded in episodes:
             for name, _ in loaded.summary.concepts:  # the summary: no model is validated
                 index[_concept_key(name)].append(loaded)
-        return cls(tuple(episodes), today, dict(index))
+        return cls(today, dict(index))
 
 
 Rule = Callable[[LoadedEpisode, Series, RuleContext], Iterable[Problem]]
@@ -277,7 +277,7 @@ def local_findings(loaded: LoadedEpisode, series: Series, today: date) -> list[P
     """The findings of every rule that reads this episode alone (all are collected; no
     rule short-circuits another). They depend on the file, the series settings and the
     year only, so `check` remembers them per file (see `rules_salt`)."""
-    context = RuleContext((), today)
+    context = RuleContext(today)
     return [p for rule in LOCAL_RULES for p in rule(loaded, series, context)]
 
 

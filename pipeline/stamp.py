@@ -42,9 +42,13 @@ def is_up_to_date(build_dir: Path, digest: str) -> bool:
         return False
     if stamp.get("digest") != digest:
         return False
-    root = os.fspath(build_dir)
     files = [f for target in manifest.get("targets", {}).values() for f in target["files"]]
-    return all(os.path.isfile(os.path.join(root, f)) for f in files)
+    return all_on_disk(os.fspath(build_dir), files)
+
+
+def all_on_disk(build_dir: str, files: list[str]) -> bool:
+    """Whether every one of these outputs (paths relative to build/) exists."""
+    return all(os.path.isfile(os.path.join(build_dir, f)) for f in files)
 
 
 def write_stamp(build_dir: Path, digest: str) -> None:

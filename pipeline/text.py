@@ -48,19 +48,22 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+def spoken_parts(concept: Concept) -> list[str]:
+    """What is spoken for a concept: its name, explanation, takeaway and analogy."""
+    return [concept.name.rstrip(".") + ".", concept.explanation, concept.takeaway, concept.analogy]
+
+
 def concept_script(concept: Concept) -> list[str]:
-    """The sentences spoken for a concept: its name, explanation, takeaway and analogy."""
-    parts = [concept.name.rstrip(".") + ".", concept.explanation, concept.takeaway, concept.analogy]
+    """The sentences spoken for a concept (`spoken_parts`), as plain text."""
     sentences: list[str] = []
-    for part in parts:
+    for part in spoken_parts(concept):
         sentences.extend(split_sentences(strip_inline_markdown(part)))
     return sentences
 
 
 def concept_speaking_seconds(concept: Concept, series: Series) -> float:
     # The words of the script (`concept_script`), without splitting it into sentences.
-    parts = (concept.name, concept.explanation, concept.takeaway, concept.analogy)
-    words = sum(count_words(strip_inline_markdown(part)) for part in parts)
+    words = sum(count_words(strip_inline_markdown(part)) for part in spoken_parts(concept))
     return speaking_seconds(words, series.narration_words_per_minute)
 
 

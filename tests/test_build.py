@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import check, load
-from pipeline.bench import synthetic_series
+from pipeline.bench import as_another_episode, synthetic_series
 from pipeline.build import BuildOptions, build_project, in_shard, read_manifest, safe_output_path
 from pipeline.cache import file_digest
 from pipeline.check import PARALLEL_LOAD_MIN, check_project
@@ -40,16 +40,8 @@ def build(project: Project, stages=TEXT, **options) -> list[str]:
 
 def add_episode(project: Project, number: int) -> None:
     text = (project.episodes_dir / "023.yaml").read_text()
-    for name in (
-        "Emergent Behavior",
-        "Tool Use",
-        "Loss Surface Sharpness",
-        "Learning Rate Schedules",
-        "Canary Deployment",
-    ):
-        text = text.replace(f"name: {name}", f"name: {name} {number}")
     (project.episodes_dir / f"{number:03d}.yaml").write_text(
-        text.replace("number: 23", f"number: {number}")
+        as_another_episode(text, number, str(number))
     )
 
 

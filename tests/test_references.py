@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.bench import as_another_episode
 from pipeline.check import check_project
 from pipeline.project import Project
 from pipeline.references.check import check_references, update_lock
@@ -379,16 +380,8 @@ def test_links_are_checked_and_locked(project: Project, apis: FakeApis) -> None:
 
 
 def test_updating_one_episode_keeps_the_others_locked(project: Project, apis: FakeApis) -> None:
-    text = (project.episodes_dir / "023.yaml").read_text().replace("number: 23", "number: 24")
-    for name in (
-        "Emergent Behavior",
-        "Tool Use",
-        "Loss Surface Sharpness",
-        "Learning Rate Schedules",
-        "Canary Deployment",
-    ):
-        text = text.replace(f"name: {name}", f"name: {name} Again")
-    (project.episodes_dir / "024.yaml").write_text(text)
+    text = (project.episodes_dir / "023.yaml").read_text()
+    (project.episodes_dir / "024.yaml").write_text(as_another_episode(text, 24, "Again"))
     both = check_project(project, today=TODAY)
     update_lock(project, both.episodes, both.series, today=TODAY)
     only_24 = check_project(project, [project.episodes_dir / "024.yaml"], today=TODAY)
