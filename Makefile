@@ -4,24 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
+SOURCES := $(shell find pipeline -name '*.py')
 
 .PHONY: build test check lint bench golden screenshots schema serve clean distclean
 
-build: $(STAMP)
+build: $(STAMP) $(BYTECODE)
 	$(BIN)/fiveml build
 
-test: $(STAMP)
+test: $(STAMP) $(BYTECODE)
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/pytest -q
 
-check: $(STAMP)
+check: $(STAMP) $(BYTECODE)
 	$(BIN)/fiveml check
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/ruff format --check pipeline tests
 
-bench: $(STAMP)
+bench: $(STAMP) $(BYTECODE)
 	$(BIN)/python -m pipeline.bench
 
 # Refresh the golden copies of episode 23's text outputs after an intended change.
@@ -34,7 +36,7 @@ screenshots: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/fiveml schema > episode.schema.json
 
-serve: $(STAMP)
+serve: $(STAMP) $(BYTECODE)
 	$(BIN)/fiveml serve
 
 # The package is installed editable in compat mode: a plain .pth path entry instead of an
@@ -45,6 +47,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
 		--config-settings editable_mode=compat
 	touch $(STAMP)
+
+# Editable installs get no bytecode from pip, and where PYTHONDONTWRITEBYTECODE is set (CI
+# images, this project's own machines) Python would compile the package on every command:
+# 0.18 s of a 0.6 s one-edit rebuild. Compiled again only when a source file changes.
+$(BYTECODE): $(STAMP) $(SOURCES)
+	$(BIN)/python -m compileall -q pipeline
+	touch $(BYTECODE)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
