@@ -103,6 +103,16 @@ def test_footer_links_previous_and_next_only_when_they_exist(project: Project) -
     assert 'href="../024/index.html">Next: Part 24 →</a>' in html
 
 
+def test_post_page_shows_the_tagline_once(project: Project) -> None:
+    out = build(project)
+    tagline = "Short, accurate ML explainers. Follow for more."  # series.yaml
+    post = (out / "023" / "index.html").read_text()
+    assert post.count(tagline) == 1, "the post ends with the tagline; the footer must not repeat it"
+    assert '<footer class="site">' not in post
+    index = (out / "index.html").read_text()
+    assert f'<footer class="site"><p>{tagline}</p></footer>' in index
+
+
 def test_video_row_uses_the_episode_link(project: Project) -> None:
     edit_episode(
         project.episodes_dir / "023.yaml",
