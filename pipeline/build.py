@@ -32,7 +32,7 @@ from pipeline.check import check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.load import LoadedEpisode
 from pipeline.model import Episode, Series
-from pipeline.problems import Problem, Severity
+from pipeline.problems import Severity
 from pipeline.project import Project
 from pipeline.stamp import all_on_disk
 
@@ -62,7 +62,7 @@ class BuildReport:
     seconds: float = 0.0
     stages: tuple[str, ...] = ()
     built_targets: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "blog/023 failed: why", per target
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (--timings)
 
     @property
@@ -619,6 +619,7 @@ def _pool_context(stale: list[Target], build_dir: str) -> tuple[Any, Callable[..
 
 def _report_failure(report: BuildReport, target: Target, error: str) -> None:
     report.failed += 1
+    report.failures.append(f"{target.key} failed: {error}")
     print(f"fiveml: {target.key} failed: {error}", file=sys.stderr)
 
 

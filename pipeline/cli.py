@@ -12,8 +12,12 @@ import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ContentError, PipelineError, UsageError
+
+if TYPE_CHECKING:
+    from pipeline.problems import Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -212,13 +216,30 @@ def _run_build(args: argparse.Namespace) -> int:
     )
     selected = project.select(args.episodes) if args.episodes else None
     clear_stamp(project.build_dir)
-    report = build_project(project, options, selected)
+    try:
+        report = build_project(project, options, selected)
+    except ContentError as exc:
+        _print_problems(exc.problems, "text")
+        if not args.quiet:
+            print(_refusal(exc.problems), file=sys.stderr)
+        return EXIT_PROBLEMS
     if args.timings:
         for phase, seconds in report.phases.items():
             print(f"  {phase:<18} {seconds:6.3f} s", file=sys.stderr)
     if report.ok:
         write_stamp(project.build_dir, digest)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _refusal(problems: list[Problem]) -> str:
+    """The last line of a build that found errors before writing anything."""
+    errors = [p for p in problems if p.severity == "error"] or problems
+    files = sorted({p.file for p in errors})
+    where = files[0] if len(files) == 1 else f"{len(files)} files"
+    return (
+        f"build: {len(errors)} error(s) in {where}; nothing was written "
+        "and the previous build stays"
+    )
 
 
 def _run_new(args: argparse.Namespace) -> int:

@@ -1,30 +1,52 @@
 """`fiveml serve`: preview build/ on 127.0.0.1, rebuild on change, reload the page after.
 
 The server injects a small script into every HTML page it serves; the script asks
-`/__fiveml/version` for the build's version and reloads the page when it changes. The
-version changes only after a rebuild has finished and succeeded, so the browser never
-shows a half-written build. A build with problems prints them and keeps the last good
-build on show. Files are watched with watchfiles.
+`/__fiveml/status` for the build's version and current problems. It reloads the page when
+the version changes, which happens only after a rebuild has finished and succeeded, so the
+browser never shows a half-written build. A rebuild with problems keeps the last good
+build on show, prints the problems and lists them over the page (as text: episode text is
+never interpreted as HTML) until a rebuild succeeds. Files are watched with watchfiles.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import sys
 import threading
 from pathlib import Path
 
 from pipeline.errors import ContentError
 from pipeline.problems import format_problems
-from pipeline.project import Project
+from pipeline.project import EPISODE_FILE, Project
 
-RELOAD_SCRIPT = b"""<script>
+# The overlay's text is set with textContent, never innerHTML: problem messages quote the
+# episode's own text.
+LIVE_SCRIPT = b"""<script>
 (function () {
-  var seen = null;
+  var seen = null, box = null;
+  function show(problems) {
+    if (!problems.length) { if (box) { box.remove(); box = null; } return; }
+    if (!box) {
+      box = document.createElement("pre");
+      box.id = "fiveml-problems";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;max-height:50vh;" +
+        "overflow:auto;margin:0;padding:1em;z-index:2147483647;white-space:pre-wrap;" +
+        "font:13px/1.4 monospace;background:#2b0b0b;color:#ffdede;border-top:3px solid #e5484d";
+      document.body.appendChild(box);
+    }
+    box.textContent = "fiveml serve: the last rebuild failed; this page is the last good " +
+      "build.\\n\\n" + problems.join("\\n");
+  }
   function poll() {
-    fetch("/__fiveml/version", {cache: "no-store"}).then(function (r) { return r.text(); })
-      .then(function (v) { if (seen !== null && v !== seen) { location.reload(); } seen = v; })
+    fetch("/__fiveml/status", {cache: "no-store"}).then(function (r) { return r.json(); })
+      .then(function (s) {
+        if (seen !== null && s.version !== seen) { location.reload(); return; }
+        seen = s.version;
+        show(s.problems);
+      })
       .catch(function () {}).finally(function () { setTimeout(poll, 500); });
   }
   poll();
@@ -34,15 +56,26 @@ RELOAD_SCRIPT = b"""<script>
 
 
 class BuildState:
-    """The version the pages poll; bumped after each successful rebuild."""
+    """What the pages poll: the version, bumped after each successful rebuild, and the
+    problems of the last rebuild (none once a rebuild succeeds)."""
 
     def __init__(self) -> None:
         self.version = 0
+        self.problems: list[str] = []
         self.lock = threading.Lock()
 
-    def bump(self) -> None:
+    def succeeded(self) -> None:
         with self.lock:
             self.version += 1
+            self.problems = []
+
+    def failed(self, problems: list[str]) -> None:
+        with self.lock:
+            self.problems = problems
+
+    def status_json(self) -> bytes:
+        with self.lock:
+            return json.dumps({"version": self.version, "problems": self.problems}).encode()
 
 
 def rebuild(
@@ -53,11 +86,15 @@ def rebuild(
     try:
         report = build_project(project, BuildOptions(only=stages, quiet=quiet))
     except ContentError as exc:
-        print(format_problems(exc.problems, "text"), file=sys.stderr)
+        text = format_problems(exc.problems, "text")
+        print(text, file=sys.stderr)
         print("serve: kept the last good build; fix the problems above", file=sys.stderr)
+        state.failed(text.splitlines())
         return False
     if report.ok:
-        state.bump()
+        state.succeeded()
+    else:
+        state.failed(report.failures)
     if quiet:
         print(
             f"serve: {report.built} rebuilt, {report.failed} failed in {report.seconds:.3f} s",
@@ -72,27 +109,27 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
         def log_message(self, *args: object) -> None:
             pass
 
+        def _send(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_GET(self) -> None:
-            if self.path.startswith("/__fiveml/version"):
-                body = str(state.version).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+            if self.path.startswith("/__fiveml/status"):
+                self._send(state.status_json(), "application/json")
+                return
+            if self.path.startswith("/__fiveml/version"):  # for scripts: the version alone
+                self._send(str(state.version).encode(), "text/plain")
                 return
             path = Path(self.translate_path(self.path))
             if path.is_dir():
                 path = path / "index.html"
             if path.suffix == ".html" and path.is_file():
-                body = path.read_bytes().replace(b"</body>", RELOAD_SCRIPT + b"</body>")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                body = path.read_bytes().replace(b"</body>", LIVE_SCRIPT + b"</body>")
+                self._send(body, "text/html; charset=utf-8")
                 return
             super().do_GET()
 
@@ -106,7 +143,19 @@ def watch_and_rebuild(
     ready: threading.Event,
     stages: tuple[str, ...] = (),
 ) -> None:
-    from watchfiles import watch
+    from watchfiles import DefaultFilter, watch
+
+    ignored_by_default = DefaultFilter()
+
+    def is_input(change: object, path: str) -> bool:
+        """Episode files, templates and settings; not editors' or tools' temporary files
+        (watchfiles' own list, plus hidden files and sed's 'sedXXXXXX' in episodes/)."""
+        name = Path(path).name
+        if name.startswith(".") or not ignored_by_default(change, path):  # type: ignore[arg-type]
+            return False
+        if Path(path).parent == project.episodes_dir:
+            return EPISODE_FILE.match(name) is not None
+        return True
 
     paths = [
         p
@@ -120,7 +169,13 @@ def watch_and_rebuild(
     ]
     # yield_on_timeout: an empty first batch says the watches are in place.
     changes_seen = watch(
-        *paths, stop_event=stop, debounce=200, step=50, rust_timeout=200, yield_on_timeout=True
+        *paths,
+        watch_filter=is_input,
+        stop_event=stop,
+        debounce=200,
+        step=50,
+        rust_timeout=200,
+        yield_on_timeout=True,
     )
     for changes in changes_seen:
         ready.set()

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import json
+import os
+import queue
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +96,67 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> l
 
     monkeypatch.setattr(module, name, counting)
     return calls
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+class Served:
+    """A running `fiveml serve`: its address and the lines it prints to stderr."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.lines: queue.Queue[str] = queue.Queue()
+
+    def next_line(self, timeout: float = 90) -> str:
+        return self.lines.get(timeout=timeout)
+
+    def status_when(self, predicate: Callable[[dict], bool], timeout: float = 90) -> dict:
+        """The first `/__fiveml/status` that satisfies `predicate`, polled until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = json.loads(fetch(f"{self.base}/__fiveml/status"))
+            if predicate(status):
+                return status
+            assert time.monotonic() < deadline, f"serve never got there; last status {status}"
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def serving(project: Project, *options: str) -> Iterator[Served]:
+    """`fiveml serve` of the project in its own process on a free port, from the moment it
+    says it is serving; its stderr is read all along (a full pipe would stall it)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "serve", "--port", str(port), *options],
+        env={**os.environ, "FIVEML_ROOT": str(project.root)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = Served(f"http://127.0.0.1:{port}")
+    said_serving = threading.Event()
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("serving "):
+                said_serving.set()
+            else:
+                served.lines.put(line)
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    try:
+        assert said_serving.wait(timeout=120), "fiveml serve never said it was serving"
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

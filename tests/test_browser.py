@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.build import BuildOptions, build_project
 from pipeline.project import Project
-from tests.conftest import REPO
+from tests.conftest import REPO, edit_episode, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -171,3 +171,34 @@ def test_site_works_from_a_base_path_and_the_video_plays_with_captions(browser, 
             assert response.status == 200, link
     save_screenshot(page, "023-served.png")
     page.close()
+
+
+def test_serve_lists_problems_over_the_page_as_text_and_reloads_once_fixed(
+    browser, project: Project
+) -> None:
+    episode = project.episodes_dir / "023.yaml"
+    with serving(project, "--only", "blog,site") as served:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{served.base}/023/index.html")
+        overlay = page.locator("#fiveml-problems")
+        assert overlay.count() == 0
+        # The rule's message quotes the analogy, markup and all: it must show as text.
+        markup = '<img src=x onerror="alert(1)">'
+        edit_episode(episode, "analogy: Like asking", f"analogy: {markup} asking")
+        overlay.wait_for(state="visible", timeout=90_000)
+        shown = overlay.text_content() or ""
+        assert "episodes/023.yaml:" in shown
+        assert "concepts[1].analogy: an analogy starts with 'Like'" in shown
+        assert markup in shown
+        assert page.locator("#fiveml-problems *").count() == 0  # no element was made of it
+        assert page.get_by_text("Like asking a librarian").is_visible()  # the last good build
+        save_screenshot(page, "serve-problems.png")
+        edit_episode(episode, f"analogy: {markup} asking", "analogy: Like politely asking")
+        page.get_by_text("Like politely asking a librarian").wait_for(timeout=90_000)
+        assert overlay.count() == 0
+        assert dialogs == [] and errors == []
+        page.close()

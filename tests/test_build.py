@@ -8,13 +8,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
 from pipeline.workers import can_fork
-from tests.conftest import count_calls, edit_episode
+from tests.conftest import count_calls, edit_episode, fetch, serving
 
 TEXT = ("blog", "site")
 
@@ -243,70 +241,53 @@ def test_killed_build_leaves_a_consistent_tree_that_the_next_build_completes(
     assert same_tree(project.build_dir, clean.build_dir, skip=leftovers | {".stamp.json"}) == []
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
-
-
 def test_serve_rebuilds_on_change_and_bumps_the_version(project: Project) -> None:
-    port = free_port()
-    env = {**os.environ, "FIVEML_ROOT": str(project.root)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert "serving" in process.stderr.readline() or "serving" in process.stderr.readline()
-        base = f"http://127.0.0.1:{port}"
-        page = fetch(f"{base}/023/index.html")
-        assert "/__fiveml/version" in page
-        assert fetch(f"{base}/__fiveml/version") == "1"
+    with serving(project) as served:
+        page = fetch(f"{served.base}/023/index.html")
+        assert "/__fiveml/status" in page
+        assert fetch(f"{served.base}/__fiveml/version") == "1"
         edit_episode(
             project.episodes_dir / "023.yaml",
             "analogy: Like asking",
             "analogy: Like politely asking",
         )
-        deadline = time.monotonic() + 90
-        while fetch(f"{base}/__fiveml/version") == "1":
-            assert time.monotonic() < deadline, "no rebuild after the change"
-            time.sleep(0.1)
-        assert "Like politely asking a librarian" in fetch(f"{base}/023/index.html")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        served.status_when(lambda status: status["version"] == 2)
+        assert "Like politely asking a librarian" in fetch(f"{served.base}/023/index.html")
 
 
 def test_serve_only_rebuilds_the_chosen_stages_and_reports_each_rebuild(
     project: Project,
 ) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--only", "blog,site"],
-        env={**os.environ, "FIVEML_ROOT": str(project.root)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert "serving" in process.stderr.readline() or "serving" in process.stderr.readline()
+    with serving(project, "--only", "blog,site") as served:
         assert (project.build_dir / "023" / "post.md").exists()
         assert not (project.build_dir / "023" / "video").exists()
-        edit_episode(project.episodes_dir / "023.yaml", "analogy: Like asking", "analogy: Like")
-        lines = [process.stderr.readline(), process.stderr.readline()]
-        assert lines[0].startswith("serve: 023.yaml changed; rebuilding")
-        assert re.fullmatch(r"serve: 1 rebuilt, 0 failed in \d+\.\d{3} s\n", lines[1])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        # Saved the way `sed -i` and many editors save: a temporary file renamed over the
+        # episode; the temporary files are not inputs and are not named.
+        episode = project.episodes_dir / "023.yaml"
+        temporary = project.episodes_dir / "sedAb12Cd"
+        temporary.write_text(episode.read_text().replace("analogy: Like asking", "analogy: Like"))
+        (project.episodes_dir / ".023.yaml.swp").write_text("editor state")
+        temporary.replace(episode)
+        lines = [served.next_line() for _ in range(3)]
+        assert lines[0].startswith("build (blog, site): ")  # the first build, before serving
+        assert lines[1] == "serve: 023.yaml changed; rebuilding\n"
+        assert re.fullmatch(r"serve: 1 rebuilt, 0 failed in \d+\.\d{3} s\n", lines[2])
+
+
+def test_serve_reports_a_broken_edit_and_keeps_the_last_good_build(project: Project) -> None:
+    episode = project.episodes_dir / "023.yaml"
+    with serving(project, "--only", "blog,site") as served:
+        assert served.status_when(lambda s: True) == {"version": 1, "problems": []}
+        edit_episode(episode, "analogy: Like asking", "analogy: Asking")
+        broken = served.status_when(lambda s: s["problems"])
+        assert broken["version"] == 1
+        [line] = broken["problems"]
+        assert line.startswith("episodes/023.yaml:")
+        assert "concepts[1].analogy: an analogy starts with 'Like'" in line
+        assert "Like asking a librarian" in fetch(f"{served.base}/023/index.html")  # last good
+        edit_episode(episode, "analogy: Asking", "analogy: Like politely asking")
+        assert served.status_when(lambda s: s["version"] == 2) == {"version": 2, "problems": []}
+        assert "Like politely asking a librarian" in fetch(f"{served.base}/023/index.html")
 
 
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:

@@ -102,6 +102,26 @@ def test_new_scaffold_fails_check_with_placeholders(fiveml: Run, series_dir: Pat
     assert "episodes/024.yaml:19:13: error: concepts[0].reference.year: still a placeholder" in out
 
 
+def test_build_with_errors_says_why_it_wrote_nothing(fiveml: Run, series_dir: Path) -> None:
+    assert fiveml("build", "--only", "blog", "--quiet")[0] == 0
+    post = series_dir / "build" / "023" / "post.md"
+    before = post.read_bytes()
+    fiveml("new", "24")
+    edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Like asking", "analogy: Asking")
+    code, out, err = fiveml("build", "--only", "blog")
+    assert code == 1
+    assert "episodes/023.yaml:" in out and "episodes/024.yaml:" in out
+    assert err.splitlines()[-1] == (
+        "build: 46 error(s) in 2 files; nothing was written and the previous build stays"
+    )
+    assert post.read_bytes() == before
+    assert not (series_dir / "build" / "024").exists()
+    # While 024 is a draft, 023 still builds alone.
+    edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Asking", "analogy: Like asking")
+    assert fiveml("build", "23", "--only", "blog", "--force", "--quiet")[0] == 0
+    assert not (series_dir / "build" / "024").exists()
+
+
 def test_new_refuses_to_overwrite(fiveml: Run) -> None:
     code, _, err = fiveml("new", "23")
     assert code == 2
