@@ -11,6 +11,7 @@ never interpreted as HTML) until a rebuild succeeds. Files are watched with watc
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
 import sys
@@ -109,8 +110,8 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
         def log_message(self, *args: object) -> None:
             pass
 
-        def _send(self, body: bytes, content_type: str) -> None:
-            self.send_response(200)
+        def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
+            self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Cache-Control", "no-store")
             self.send_header("Content-Length", str(len(body)))
@@ -125,15 +126,29 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
                 self._send(str(state.version).encode(), "text/plain")
                 return
             path = Path(self.translate_path(self.path))
-            if path.is_dir():
+            if path.is_dir() or self.path.split("?")[0].endswith("/"):
                 path = path / "index.html"
-            if path.suffix == ".html" and path.is_file():
-                body = path.read_bytes().replace(b"</body>", LIVE_SCRIPT + b"</body>")
-                self._send(body, "text/html; charset=utf-8")
+            if path.suffix == ".html":
+                if path.is_file():
+                    page, status = path.read_bytes(), 200
+                else:  # not built (yet): a page that shows why and reloads once it is
+                    page, status = _not_built_page(self.path), 404
+                body = page.replace(b"</body>", LIVE_SCRIPT + b"</body>")
+                self._send(body, "text/html; charset=utf-8", status)
                 return
             super().do_GET()
 
     return functools.partial(Handler, directory=str(build_dir))  # type: ignore[return-value]
+
+
+def _not_built_page(request_path: str) -> bytes:
+    where = html.escape(request_path.split("?")[0])
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Not built: {where}</title></head><body><h1>Not built (yet)</h1>"
+        f"<p><code>{where}</code> is not in build/. This page reloads after the next "
+        "successful rebuild.</p></body></html>\n"
+    ).encode()
 
 
 def watch_and_rebuild(

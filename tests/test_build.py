@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,24 @@ def test_serve_reports_a_broken_edit_and_keeps_the_last_good_build(project: Proj
         edit_episode(episode, "analogy: Asking", "analogy: Like politely asking")
         assert served.status_when(lambda s: s["version"] == 2) == {"version": 2, "problems": []}
         assert "Like politely asking a librarian" in fetch(f"{served.base}/023/index.html")
+
+
+def test_serve_started_on_a_broken_episode_shows_a_page_that_waits_for_the_fix(
+    project: Project,
+) -> None:
+    episode = project.episodes_dir / "023.yaml"
+    edit_episode(episode, "analogy: Like asking", "analogy: Asking")
+    with serving(project, "--only", "blog,site") as served:
+        status = served.status_when(lambda s: True)
+        assert status["version"] == 0 and len(status["problems"]) == 1
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            fetch(f"{served.base}/")
+        assert missing.value.code == 404
+        page = missing.value.read().decode()
+        assert "Not built (yet)" in page and "/__fiveml/status" in page
+        edit_episode(episode, "analogy: Asking", "analogy: Like asking")
+        served.status_when(lambda s: s["version"] == 1 and not s["problems"])
+        assert "Five ML Concepts" in fetch(f"{served.base}/")
 
 
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
