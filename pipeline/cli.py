@@ -138,6 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fiveml: interrupted; finished outputs were kept", file=sys.stderr)
         return 130
+    except OSError as exc:  # the disk or the network refused (full, read-only, unreachable)
+        if args.debug:
+            raise
+        print(f"fiveml: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
 
 
 def _print_problems(problems: list, fmt: str) -> None:

@@ -10,6 +10,7 @@ never interpreted as HTML) until a rebuild succeeds. Files are watched with watc
 
 from __future__ import annotations
 
+import errno
 import functools
 import html
 import http.server
@@ -18,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, UsageError
 from pipeline.problems import format_problems
 from pipeline.project import EPISODE_FILE, Project
 
@@ -141,6 +142,18 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
     return functools.partial(Handler, directory=str(build_dir))  # type: ignore[return-value]
 
 
+def _listen(port: int, handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.HTTPServer:
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on 127.0.0.1 is in use (another fiveml serve?); "
+                "choose another with --port N, or --port 0 for any free port"
+            ) from None
+        raise
+
+
 def _not_built_page(request_path: str) -> bytes:
     where = html.escape(request_path.split("?")[0])
     return (
@@ -203,10 +216,8 @@ def watch_and_rebuild(
 
 def serve(project: Project, port: int = 8000, stages: tuple[str, ...] = ()) -> None:
     state = BuildState()
+    server = _listen(port, make_handler(project.build_dir, state))  # before the first build
     rebuild(project, state, stages)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), make_handler(project.build_dir, state)
-    )
     stop, ready = threading.Event(), threading.Event()
     watcher = threading.Thread(
         target=watch_and_rebuild, args=(project, state, stop, ready, stages), daemon=True

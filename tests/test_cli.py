@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -120,6 +121,27 @@ def test_build_with_errors_says_why_it_wrote_nothing(fiveml: Run, series_dir: Pa
     edit_episode(series_dir / "episodes" / "023.yaml", "analogy: Asking", "analogy: Like asking")
     assert fiveml("build", "23", "--only", "blog", "--force", "--quiet")[0] == 0
     assert not (series_dir / "build" / "024").exists()
+
+
+def test_a_refusing_disk_is_an_error_message_not_a_traceback(fiveml: Run, series_dir: Path) -> None:
+    (series_dir / "build").write_text("a file where the build folder goes")
+    code, _, err = fiveml("build", "--only", "blog", "--quiet")
+    assert code == 1
+    assert err.startswith("fiveml: error: [Errno 20] Not a directory: ")
+    assert "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_is_a_usage_error(fiveml: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = fiveml("serve", "--port", str(port))
+    assert code == 2
+    assert err == (
+        f"fiveml: error: port {port} on 127.0.0.1 is in use (another fiveml serve?); "
+        "choose another with --port N, or --port 0 for any free port\n"
+    )
 
 
 def test_new_refuses_to_overwrite(fiveml: Run) -> None:
