@@ -1,7 +1,8 @@
 """`fiveml serve`: preview build/ on 127.0.0.1, rebuild on change, reload the page after.
 
-The server injects a small script into every HTML page it serves; the script asks
-`/__fiveml/status` for the build's version and current problems. It reloads the page when
+The server injects a small script into every HTML page it serves; the script long-polls
+`/__fiveml/status` for the build's version and current problems (the server answers as
+soon as a rebuild ends, instead of the page asking every half second). It reloads when
 the version changes, which happens only after a rebuild has finished and succeeded, so the
 browser never shows a half-written build. A rebuild with problems keeps the last good
 build on show, prints the problems and lists them over the page (as text: episode text is
@@ -17,6 +18,7 @@ import http.server
 import json
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 from pipeline.errors import ContentError, UsageError
@@ -42,42 +44,63 @@ LIVE_SCRIPT = b"""<script>
     box.textContent = "fiveml serve: the last rebuild failed; this page is the last good " +
       "build.\\n\\n" + problems.join("\\n");
   }
-  function poll() {
-    fetch("/__fiveml/status", {cache: "no-store"}).then(function (r) { return r.json(); })
+  // A long poll: the server answers as soon as a rebuild ends (or after a while).
+  function poll(after) {
+    var query = after === null ? "" : "?after=" + after;
+    fetch("/__fiveml/status" + query, {cache: "no-store"})
+      .then(function (r) { return r.json(); })
       .then(function (s) {
         if (seen !== null && s.version !== seen) { location.reload(); return; }
         seen = s.version;
         show(s.problems);
+        poll(s.rebuilds);
       })
-      .catch(function () {}).finally(function () { setTimeout(poll, 500); });
+      .catch(function () { setTimeout(function () { poll(null); }, 1000); });
   }
-  poll();
+  poll(null);
 })();
 </script>
 """
 
 
+# How long a page's status request may wait for a rebuild before it is answered anyway.
+LONG_POLL_SECONDS = 25.0
+
+
 class BuildState:
-    """What the pages poll: the version, bumped after each successful rebuild, and the
-    problems of the last rebuild (none once a rebuild succeeds)."""
+    """What the pages ask for: the version, bumped after each successful rebuild; the
+    problems of the last rebuild (none once a rebuild succeeds); and how many rebuilds
+    have ended, which a waiting request watches."""
 
     def __init__(self) -> None:
         self.version = 0
         self.problems: list[str] = []
-        self.lock = threading.Lock()
+        self.rebuilds = 0
+        self.rebuilt = threading.Condition()
 
     def succeeded(self) -> None:
-        with self.lock:
+        with self.rebuilt:
             self.version += 1
             self.problems = []
+            self._ended()
 
     def failed(self, problems: list[str]) -> None:
-        with self.lock:
+        with self.rebuilt:
             self.problems = problems
+            self._ended()
 
-    def status_json(self) -> bytes:
-        with self.lock:
-            return json.dumps({"version": self.version, "problems": self.problems}).encode()
+    def _ended(self) -> None:
+        self.rebuilds += 1
+        self.rebuilt.notify_all()
+
+    def status_json(self, after: int | None = None, wait: float = LONG_POLL_SECONDS) -> bytes:
+        """The status now or, given the rebuild count a page last saw, once another
+        rebuild has ended (at most `wait` seconds later)."""
+        with self.rebuilt:
+            if after is not None:
+                self.rebuilt.wait_for(lambda: self.rebuilds != after, timeout=wait)
+            status = {"version": self.version, "problems": self.problems}
+            return json.dumps({**status, "rebuilds": self.rebuilds}).encode()
 
 
 def rebuild(
@@ -121,7 +144,7 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
 
         def do_GET(self) -> None:
             if self.path.startswith("/__fiveml/status"):
-                self._send(state.status_json(), "application/json")
+                self._send(state.status_json(_after(self.path)), "application/json")
                 return
             if self.path.startswith("/__fiveml/version"):  # for scripts: the version alone
                 self._send(str(state.version).encode(), "text/plain")
@@ -140,6 +163,12 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
             super().do_GET()
 
     return functools.partial(Handler, directory=str(build_dir))  # type: ignore[return-value]
+
+
+def _after(request_path: str) -> int | None:
+    """The `after` of `/__fiveml/status?after=N`: the rebuild count the page last saw."""
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(request_path).query).get("after", [])
+    return int(values[0]) if values and values[0].isdigit() else None
 
 
 def _listen(port: int, handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.HTTPServer:

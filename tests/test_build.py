@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from pipeline.cache import file_digest
 from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
+from pipeline.serve import BuildState
 from pipeline.workers import can_fork
 from tests.conftest import count_calls, edit_episode, fetch, serving
 
@@ -278,7 +280,7 @@ def test_serve_only_rebuilds_the_chosen_stages_and_reports_each_rebuild(
 def test_serve_reports_a_broken_edit_and_keeps_the_last_good_build(project: Project) -> None:
     episode = project.episodes_dir / "023.yaml"
     with serving(project, "--only", "blog,site") as served:
-        assert served.status_when(lambda s: True) == {"version": 1, "problems": []}
+        assert served.status_when(lambda s: True) == {"version": 1, "problems": [], "rebuilds": 1}
         edit_episode(episode, "analogy: Like asking", "analogy: Asking")
         broken = served.status_when(lambda s: s["problems"])
         assert broken["version"] == 1
@@ -287,8 +289,26 @@ def test_serve_reports_a_broken_edit_and_keeps_the_last_good_build(project: Proj
         assert "concepts[1].analogy: an analogy starts with 'Like'" in line
         assert "Like asking a librarian" in fetch(f"{served.base}/023/index.html")  # last good
         edit_episode(episode, "analogy: Asking", "analogy: Like politely asking")
-        assert served.status_when(lambda s: s["version"] == 2) == {"version": 2, "problems": []}
+        fixed = served.status_when(lambda s: s["version"] == 2)
+        assert fixed == {"version": 2, "problems": [], "rebuilds": 3}
         assert "Like politely asking a librarian" in fetch(f"{served.base}/023/index.html")
+
+
+def test_a_page_waiting_on_the_status_is_answered_when_a_rebuild_ends() -> None:
+    state = BuildState()
+    assert json.loads(state.status_json(after=0, wait=0.01))["rebuilds"] == 0  # timed out
+    answers: list[dict] = []
+    waiting = threading.Thread(target=lambda: answers.append(json.loads(state.status_json(0))))
+    waiting.start()
+    waiting.join(timeout=0.3)
+    assert answers == []  # still waiting: nothing has been rebuilt
+    state.failed(["episodes/023.yaml:1:1: error: ..."])
+    waiting.join(timeout=10)
+    assert answers == [
+        {"version": 0, "problems": ["episodes/023.yaml:1:1: error: ..."], "rebuilds": 1}
+    ]
+    state.succeeded()
+    assert json.loads(state.status_json(after=1)) == {"version": 1, "problems": [], "rebuilds": 2}
 
 
 def test_serve_started_on_a_broken_episode_shows_a_page_that_waits_for_the_fix(
