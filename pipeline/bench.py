@@ -202,13 +202,14 @@ def serve_one_edit(root: Path, episode: Path, runs: int, edits) -> tuple[float, 
         _wait_for_line(process, "serving ")
         builds, latencies = [], []
         for _ in range(runs):
-            version = _served_version(port)
+            before = _served_status(port)
             started = time.perf_counter()
             set_analogy(episode, 0, f"Like a child learning {next(edits)} words at once.")
-            line = _wait_for_line(process, "serve: ")
-            while _served_version(port) == version:
-                time.sleep(0.005)
+            status = before
+            while status["version"] == before["version"]:  # as an open page waits for it
+                status = _served_status(port, after=status["rebuilds"])
             latencies.append(time.perf_counter() - started)
+            line = _wait_for_line(process, "serve: ")
             builds.append(float(line.rsplit(" in ", 1)[1].split()[0]))
         return statistics.median(builds), statistics.median(latencies)
     finally:
@@ -228,9 +229,11 @@ def _wait_for_line(process: subprocess.Popen, start: str, timeout: float = 120) 
     raise SystemExit(f"fiveml serve printed no line starting {start!r} in {timeout} s")
 
 
-def _served_version(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__fiveml/version", timeout=10) as r:
-        return r.read().decode()
+def _served_status(port: int, after: int | None = None) -> dict:
+    """`/__fiveml/status`, or with `after` the one once the next rebuild has ended."""
+    query = "" if after is None else f"?after={after}"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__fiveml/status{query}", timeout=60) as r:
+        return json.loads(r.read())
 
 
 def _video_seconds(path: Path) -> float | None:
