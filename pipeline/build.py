@@ -32,7 +32,7 @@ from pipeline.check import check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.load import LoadedEpisode
 from pipeline.model import Episode, Series
-from pipeline.problems import Severity
+from pipeline.problems import Problem, Severity
 from pipeline.project import Project
 from pipeline.stamp import all_on_disk
 
@@ -153,13 +153,28 @@ def render_and_write(job: tuple[str, dict[str, Any], str]) -> TargetOutcome:
     try:
         files = run_target(stage, payload)
     except Exception as exc:
-        return TargetOutcome([], f"{type(exc).__name__}: {exc}")
+        return TargetOutcome([], _failure_message(exc))
     root = Path(build_dir)
     for relative, data in files.items():
         path = safe_output_path(root, relative)
         if not _holds(path, data):
             write_atomic(path, data)
     return TargetOutcome(sorted(files))
+
+
+def _failure_message(exc: Exception) -> str:
+    """What went wrong, led by the template file and line when a template raised it
+    (a filter that does not exist, a name that is not defined)."""
+    from pipeline.render import template_error_place
+
+    message = f"{type(exc).__name__}: {exc}"
+    place = template_error_place(exc)
+    if place is None:
+        return message
+    file, line = place
+    if os.path.isabs(file) and file.startswith(os.getcwd() + os.sep):
+        file = os.path.relpath(file)
+    return f"{file}:{line}: {message}"
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -192,10 +207,11 @@ class TemplateHasher:
     (found by Jinja's own parser), so a template edit rebuilds only the pages using it.
     One per plan: each template is read and parsed once."""
 
-    def __init__(self, templates: Path) -> None:
+    def __init__(self, templates: Path, display: Callable[[Path], str] = str) -> None:
         import jinja2
 
         self.templates = templates
+        self.display = display  # how a template's path is shown in a problem
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
         self._references: dict[str, list[str]] = {}
         self._bytes: dict[str, bytes] = {}
@@ -211,10 +227,31 @@ class TemplateHasher:
         if name not in self._references:
             found: list[str] = []
             if name.endswith(".j2"):  # static assets such as style.css reference nothing
-                tree = self.env.parse(self._read(name).decode("utf-8"))
-                found = [n for n in meta.find_referenced_templates(tree) if n]
+                found = [n for n in meta.find_referenced_templates(self._parse(name)) if n]
             self._references[name] = found
         return self._references[name]
+
+    def _parse(self, name: str) -> Any:
+        """The template's syntax tree; a template that does not parse is a problem at its
+        line, found here before anything is rendered."""
+        from jinja2 import TemplateSyntaxError
+
+        where = self.display(self.templates / name)
+        try:
+            return self.env.parse(self._read(name).decode("utf-8"), name)
+        except TemplateSyntaxError as exc:
+            message = (
+                f"template syntax error: {exc.message}; check the {{% %}} and {{{{ }}}} "
+                "tags on this line"
+            )
+            raise ContentError(
+                [Problem(Severity.ERROR, where, exc.lineno, 1, "", message)]
+            ) from None
+        except UnicodeDecodeError as exc:
+            message = (
+                f"the template is not UTF-8 (byte {exc.object[exc.start]:#x}); save it as UTF-8"
+            )
+            raise ContentError([Problem(Severity.ERROR, where, 1, 1, "", message)]) from None
 
     def digest(self, roots: Iterable[str]) -> str:
         seen: set[str] = set()
@@ -259,7 +296,7 @@ def plan(
     Text targets are planned from the episodes' summaries (the digest of each validated
     episode), so unchanged episodes of a large series need no model until rendered."""
     templates = project.templates_dir
-    template_hasher = TemplateHasher(templates)
+    template_hasher = TemplateHasher(templates, project.display)
     blog_templates = template_hasher.digest(BLOG_TEMPLATES)
     series_json = series.model_dump_json()
     cache_dir = str(project.cache_dir)

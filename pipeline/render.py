@@ -11,6 +11,7 @@ import functools
 import html
 import os
 import re
+import traceback
 from pathlib import Path
 
 import jinja2
@@ -19,6 +20,7 @@ import nh3
 from markupsafe import Markup
 
 SAFE_URL_SCHEMES = {"http", "https", "mailto"}
+TEMPLATE_SUFFIX = ".j2"
 # Characters that can start inline Markdown or HTML; text without them needs no parser.
 _MARKUP_CHARS = re.compile(r"[*_`\[\]<>&\\!]")
 
@@ -94,3 +96,15 @@ def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     if not os.access(folder, os.W_OK):  # a read-only cache costs speed, never a failure
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def template_error_place(exc: BaseException) -> tuple[str, int] | None:
+    """The template file and line where an error arose, as Jinja reports them: a syntax
+    error carries them; a render error has the template's frame in its traceback (Jinja
+    rewrites tracebacks to point at template lines)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        return exc.filename or exc.name or "<template>", exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(TEMPLATE_SUFFIX) and frame.lineno is not None:
+            return frame.filename, frame.lineno
+    return None

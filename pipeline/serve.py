@@ -116,6 +116,11 @@ def rebuild(
         print("serve: kept the last good build; fix the problems above", file=sys.stderr)
         state.failed(text.splitlines())
         return False
+    except Exception as exc:  # a refusing disk, or a bug: reported, and the watching goes on
+        message = f"the rebuild failed: {type(exc).__name__}: {exc}"
+        print(f"serve: {message}", file=sys.stderr, flush=True)
+        state.failed([message])
+        return False
     if report.ok:
         state.succeeded()
     else:

@@ -329,6 +329,21 @@ def test_serve_started_on_a_broken_episode_shows_a_page_that_waits_for_the_fix(
         assert "Five ML Concepts" in fetch(f"{served.base}/")
 
 
+def test_serve_keeps_watching_after_a_rebuild_that_raised(project: Project) -> None:
+    episode = project.episodes_dir / "023.yaml"
+    with serving(project, "--only", "blog,site") as served:
+        served.status_when(lambda s: s["version"] == 1)
+        project.build_dir.rename(project.root / "build-aside")
+        project.build_dir.write_text("a file where the build folder goes")
+        edit_episode(episode, "analogy: Like asking", "analogy: Like politely asking")
+        [message] = served.status_when(lambda s: s["problems"])["problems"]
+        assert message.startswith("the rebuild failed: FileExistsError: ")
+        project.build_dir.unlink()
+        edit_episode(episode, "analogy: Like politely asking", "analogy: Like kindly asking")
+        assert served.status_when(lambda s: s["version"] == 2)["problems"] == []
+        assert "Like kindly asking a librarian" in fetch(f"{served.base}/023/index.html")
+
+
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
     build_dir = tmp_path / "build"
     build_dir.mkdir()
