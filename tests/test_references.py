@@ -326,12 +326,23 @@ def read_lock_bytes(data: bytes, project: Project):
     return read_lock(copy)
 
 
-@pytest.mark.parametrize("scenario", ["500", "429"])
-def test_transient_errors_are_retried(project: Project, apis: FakeApis, scenario: str) -> None:
+@pytest.mark.parametrize(("scenario", "wait"), [("500", "0.05"), ("429", "1")])
+def test_transient_errors_are_retried(
+    project: Project,
+    apis: FakeApis,
+    scenario: str,
+    wait: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Retried after the backoff, or after the server's Retry-After (1 s) on a 429."""
     apis.scenario = f"then_{scenario}"
     apis.failures_left = 1
     assert problems(project, online=True) == []
     assert len([r for r in apis.requests if r.startswith("/api/query")]) == 2
+    host = apis.base.split("//", 1)[1].rstrip("/")  # type: ignore[attr-defined]
+    assert capsys.readouterr().err == (
+        f"fiveml: {host}: HTTP {scenario}; trying again in {wait} s (attempt 2 of 3)\n"
+    )
 
 
 def test_crossref_doi(project: Project, apis: FakeApis) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import email.utils
 import os
+import sys
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -74,5 +76,13 @@ def get(
             problem = f"HTTP {response.status_code}"
             wait = retry_after(response) or wait
         if attempt < settings.retries:
-            time.sleep(min(wait, settings.max_wait))
+            wait = min(wait, settings.max_wait)
+            # Said on stderr, so a long wait on a slow or absent network is not a hang.
+            print(
+                f"fiveml: {urlsplit(url).netloc}: {problem}; trying again in {wait:g} s "
+                f"(attempt {attempt + 2} of {settings.retries + 1})",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(wait)
     raise FetchError(f"{problem} (after {settings.retries + 1} attempts)")
