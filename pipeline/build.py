@@ -205,15 +205,11 @@ BLOG_TEMPLATES = ("post.md.j2", "post.html.j2", "quick-reference.md.j2", "quick-
 class TemplateHasher:
     """Hashes of the templates a page renders, with everything they extend or include
     (found by Jinja's own parser), so a template edit rebuilds only the pages using it.
-    One per plan: each template is read and parsed once."""
+    One per plan: each template is read once."""
 
     def __init__(self, templates: Path, display: Callable[[Path], str] = str) -> None:
-        import jinja2
-
         self.templates = templates
         self.display = display  # how a template's path is shown in a problem
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
-        self._references: dict[str, list[str]] = {}
         self._bytes: dict[str, bytes] = {}
 
     def _read(self, name: str) -> bytes:
@@ -221,37 +217,10 @@ class TemplateHasher:
             self._bytes[name] = (self.templates / name).read_bytes()
         return self._bytes[name]
 
-    def _referenced(self, name: str) -> list[str]:
-        from jinja2 import meta
-
-        if name not in self._references:
-            found: list[str] = []
-            if name.endswith(".j2"):  # static assets such as style.css reference nothing
-                found = [n for n in meta.find_referenced_templates(self._parse(name)) if n]
-            self._references[name] = found
-        return self._references[name]
-
-    def _parse(self, name: str) -> Any:
-        """The template's syntax tree; a template that does not parse is a problem at its
-        line, found here before anything is rendered."""
-        from jinja2 import TemplateSyntaxError
-
-        where = self.display(self.templates / name)
-        try:
-            return self.env.parse(self._read(name).decode("utf-8"), name)
-        except TemplateSyntaxError as exc:
-            message = (
-                f"template syntax error: {exc.message}; check the {{% %}} and {{{{ }}}} "
-                "tags on this line"
-            )
-            raise ContentError(
-                [Problem(Severity.ERROR, where, exc.lineno, 1, "", message)]
-            ) from None
-        except UnicodeDecodeError as exc:
-            message = (
-                f"the template is not UTF-8 (byte {exc.object[exc.start]:#x}); save it as UTF-8"
-            )
-            raise ContentError([Problem(Severity.ERROR, where, 1, 1, "", message)]) from None
+    def _referenced(self, name: str) -> tuple[str, ...]:
+        if not name.endswith(".j2"):  # static assets such as style.css reference nothing
+            return ()
+        return _references_in(name, self._read(name), self.display(self.templates / name))
 
     def digest(self, roots: Iterable[str]) -> str:
         seen: set[str] = set()
@@ -262,6 +231,28 @@ class TemplateHasher:
                 seen.add(name)
                 pending += self._referenced(name)
         return _digest(*(f"{n}\n".encode() + self._read(n) for n in sorted(seen)))
+
+
+@lru_cache(maxsize=64)
+def _references_in(name: str, source: bytes, where: str) -> tuple[str, ...]:
+    """The templates a template's source extends, includes or imports, by Jinja's own
+    parser; memoised by content, since `serve` plans again after every change. A template
+    that does not parse is a problem at its line (`where`), found before any rendering."""
+    import jinja2
+    from jinja2 import meta
+
+    try:
+        tree = jinja2.Environment().parse(source.decode("utf-8"), name)
+    except jinja2.TemplateSyntaxError as exc:
+        message = (
+            f"template syntax error: {exc.message}; check the {{% %}} and {{{{ }}}} "
+            "tags on this line"
+        )
+        raise ContentError([Problem(Severity.ERROR, where, exc.lineno, 1, "", message)]) from None
+    except UnicodeDecodeError as exc:
+        message = f"the template is not UTF-8 (byte {exc.object[exc.start]:#x}); save it as UTF-8"
+        raise ContentError([Problem(Severity.ERROR, where, 1, 1, "", message)]) from None
+    return tuple(n for n in meta.find_referenced_templates(tree) if n)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
