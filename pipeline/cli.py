@@ -313,9 +313,10 @@ def _run_refs_fill(args: argparse.Namespace) -> int:
 
     project = _project()
     paths = project.select(args.episodes) if args.episodes else project.episode_files()
-    problems = fill_references(paths, project.display)
-    _print_problems(problems, "text")
-    return EXIT_PROBLEMS if any(p.severity == "error" for p in problems) else EXIT_OK
+    report = fill_references(paths, project.display)
+    _print_problems(report.problems, "text")
+    print(report.summary(), file=sys.stderr)
+    return EXIT_PROBLEMS if any(p.severity == "error" for p in report.problems) else EXIT_OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:

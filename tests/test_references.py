@@ -410,9 +410,10 @@ def test_import_then_fill_then_update_gives_a_clean_episode(
     (series_dir / "episodes" / "023.yaml").unlink()
     (series_dir / "references.lock.json").unlink()
     assert fiveml("import", str(SEED))[0] == 0
-    code, out, _ = fiveml("refs", "fill")
+    code, out, err = fiveml("refs", "fill")
     assert code == 0
     assert out.count("info: ") == 4 and "filled arXiv 1609.04836 and 5 author(s)" in out
+    assert err == "refs fill: 4 of 4 filled, 0 left for a person\n"
     text = (series_dir / "episodes" / "023.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=../episode.schema.json\n# Imported")
     assert "title_form: without_subtitle" in text  # Keskar et al. is cited without subtitle
@@ -423,6 +424,10 @@ def test_import_then_fill_then_update_gives_a_clean_episode(
     assert fiveml("refs", "update")[0] == 0
     code, out, _ = fiveml("check", "--strict")
     assert code == 0, out
+    assert fiveml("refs", "fill")[1:] == (
+        "",
+        "refs fill: no reference waits to be filled (none has a TODO identifier)\n",
+    )
 
 
 def test_fill_leaves_ambiguous_titles_alone(fiveml, series_dir: Path, apis: FakeApis) -> None:
@@ -434,7 +439,8 @@ def test_fill_leaves_ambiguous_titles_alone(fiveml, series_dir: Path, apis: Fake
     (series_dir / "episodes" / "023.yaml").unlink()
     fiveml("import", str(SEED))
     before = (series_dir / "episodes" / "023.yaml").read_text()
-    _, out, _ = fiveml("refs", "fill")
+    _, out, err = fiveml("refs", "fill")
+    assert err == "refs fill: 3 of 4 filled, 1 left for a person\n"
     assert (
         "2 arXiv papers match 'SGDR: Stochastic Gradient Descent with Warm Restarts' "
         "(1608.03983, 9999.00001); fill the identifier and authors by hand" in out

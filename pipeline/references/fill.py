@@ -11,6 +11,8 @@ styles stay as they were; only the filled values change.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -62,13 +64,32 @@ def choose(title: str, hint: str | None, found: list[PaperEntry]) -> tuple[list[
     return short, True
 
 
-def fill_references(paths: list[Path], display, today: date | None = None) -> list[Problem]:
+@dataclass
+class FillReport:
+    """What `refs fill` did: its problems, and how many TODO references it looked up,
+    filled, and left for a person."""
+
+    problems: list[Problem] = field(default_factory=list)
+    looked_up: int = 0
+    filled: int = 0
+
+    def summary(self) -> str:
+        if not self.looked_up:
+            return "refs fill: no reference waits to be filled (none has a TODO identifier)"
+        left = self.looked_up - self.filled
+        return f"refs fill: {self.filled} of {self.looked_up} filled, {left} left for a person"
+
+
+def fill_references(
+    paths: list[Path], display: Callable[[Path], str], today: date | None = None
+) -> FillReport:
     from pipeline.references import arxiv
     from pipeline.references.http import FetchError, HttpSettings, make_client
 
     today = today or date.today()
     settings = HttpSettings.from_env()
-    problems: list[Problem] = []
+    report = FillReport()
+    problems = report.problems
     with make_client(settings) as client:
         for path in paths:
             shown = display(path)
@@ -88,6 +109,7 @@ def fill_references(paths: list[Path], display, today: date | None = None) -> li
                 ):
                     continue
                 where = ("concepts", i, "reference")
+                report.looked_up += 1
                 try:
                     hits = arxiv.search_title(ref["title"], client, settings, today)
                 except FetchError as exc:
@@ -118,6 +140,7 @@ def fill_references(paths: list[Path], display, today: date | None = None) -> li
                 if short:
                     target["title_form"] = "without_subtitle"
                 changed = True
+                report.filled += 1
                 problems.append(
                     source.problem(
                         Severity.INFO,
@@ -130,4 +153,4 @@ def fill_references(paths: list[Path], display, today: date | None = None) -> li
                 temporary = path.with_name(f".{path.name}.tmp")
                 temporary.write_text(dump(document), encoding="utf-8")
                 temporary.replace(path)
-    return problems
+    return report
