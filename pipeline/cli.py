@@ -301,9 +301,10 @@ def _run_import(args: argparse.Namespace) -> int:
     if result.problems:
         raise ContentError(result.problems)
     for path in result.written:
+        number = path.stem.lstrip("0")
         print(
-            f"wrote {project.display(path)}; run `fiveml check {path.stem.lstrip('0')}` "
-            "for what is left to fill in"
+            f"wrote {project.display(path)}; `fiveml refs fill {number}` looks up its TODO "
+            f"references, then `fiveml check {number}` lists what is left to fill in"
         )
     return EXIT_OK
 

@@ -59,7 +59,10 @@ def test_cli_import_into_an_empty_series(fiveml, series_dir: Path) -> None:
     (series_dir / "episodes" / "023.yaml").unlink()
     code, out, _ = fiveml("import", str(SEED))
     assert code == 0
-    assert out == "wrote episodes/023.yaml; run `fiveml check 23` for what is left to fill in\n"
+    assert out == (
+        "wrote episodes/023.yaml; `fiveml refs fill 23` looks up its TODO references, "
+        "then `fiveml check 23` lists what is left to fill in\n"
+    )
     loaded, problems = load_episode(series_dir / "episodes" / "023.yaml", "episodes/023.yaml")
     assert loaded is None  # placeholders remain, by design
     assert {p.field for p in problems} >= {
