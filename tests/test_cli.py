@@ -124,24 +124,26 @@ def test_build_with_errors_says_why_it_wrote_nothing(fiveml: Run, series_dir: Pa
     assert not (series_dir / "build" / "024").exists()
 
 
-def own_templates(series_dir: Path) -> Path:
-    """The series' own copy of the templates (without one, the package's are used)."""
+def break_post_template(series_dir: Path, replacement: str) -> int:
+    """Give the series its own templates (without, the package's are used), with the
+    post's `{{ series.tagline }}` replaced; returns that line's number."""
     shutil.copytree(REPO / "templates", series_dir / "templates")
-    return series_dir / "templates"
+    template = series_dir / "templates" / "post.html.j2"
+    lines = template.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if "{{ series.tagline }}" in line)
+    lines[index] = lines[index].replace("{{ series.tagline }}", replacement, 1)
+    template.write_text("".join(lines))
+    return index + 1
 
 
 def test_a_template_that_does_not_parse_is_a_problem_at_its_line(
     fiveml: Run, series_dir: Path
 ) -> None:
-    template = own_templates(series_dir) / "post.html.j2"
-    lines = template.read_text().splitlines(keepends=True)
-    broken = next(i for i, line in enumerate(lines) if "{{ series.tagline }}" in line)
-    lines[broken] = lines[broken].replace("{{ series.tagline }}", "{% if %}", 1)
-    template.write_text("".join(lines))
+    line = break_post_template(series_dir, "{% if %}")
     code, out, err = fiveml("build", "--only", "blog")
     assert code == 1
     assert out == (
-        f"templates/post.html.j2:{broken + 1}:1: error: template syntax error: Expected an "
+        f"templates/post.html.j2:{line}:1: error: template syntax error: Expected an "
         "expression, got 'end of statement block'; check the {% %} and {{ }} tags on this line\n"
     )
     assert "nothing was written" in err and "Traceback" not in err
@@ -151,14 +153,10 @@ def test_a_template_that_does_not_parse_is_a_problem_at_its_line(
 def test_a_template_error_while_rendering_names_the_template_line(
     fiveml: Run, series_dir: Path
 ) -> None:
-    template = own_templates(series_dir) / "post.html.j2"
-    lines = template.read_text().splitlines(keepends=True)
-    tagline = next(i for i, line in enumerate(lines) if "{{ series.tagline }}" in line)
-    lines[tagline] = lines[tagline].replace("{{ series.tagline }}", "{{ series.no_such_field }}")
-    template.write_text("".join(lines))
+    line = break_post_template(series_dir, "{{ series.no_such_field }}")
     code, _, err = fiveml("build", "--only", "blog")
     assert code == 1
-    assert f"fiveml: blog/023 failed: templates/post.html.j2:{tagline + 1}: UndefinedError: " in err
+    assert f"fiveml: blog/023 failed: templates/post.html.j2:{line}: UndefinedError: " in err
     assert "no attribute 'no_such_field'" in err
 
 
