@@ -21,7 +21,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -38,6 +39,7 @@ from pipeline.stamp import all_on_disk
 
 ALL_STAGES = ("blog", "figures", "video", "site")
 MANIFEST = "manifest.json"
+LOCK = ".lock"  # held by the build in progress (see _one_build_at_a_time)
 MANIFEST_VERSION = 1
 MANIFEST_SAVE_SECONDS = 0.5
 
@@ -511,8 +513,19 @@ def build_project(
     if unknown:
         raise UsageError(f"unknown stage '{unknown[0]}'; stages are {', '.join(ALL_STAGES)}")
     shard = parse_shard(options.shard)
-    phases = _PhaseClock()
+    with _one_build_at_a_time(project.build_dir):
+        return _build_locked(project, options, selected, stages, shard, started)
 
+
+def _build_locked(
+    project: Project,
+    options: BuildOptions,
+    selected: list[Path] | None,
+    stages: tuple[str, ...],
+    shard: tuple[int, int] | None,
+    started: float,
+) -> BuildReport:
+    phases = _PhaseClock()
     result = check_project(project, selected, cache=project.cache_dir, jobs=options.jobs)
     phases.done("load and check")
     errors = [p for p in result.problems if p.severity == Severity.ERROR]
@@ -565,6 +578,30 @@ def build_project(
     if not options.quiet:
         print(_summary(report), file=sys.stderr)
     return report
+
+
+@contextmanager
+def _one_build_at_a_time(build_dir: Path) -> Iterator[None]:
+    """Hold `build/.lock` for the whole build. A second build of the same folder (a
+    `fiveml build` while `fiveml serve` rebuilds, say) waits instead of interleaving its
+    writes and manifest with the first one's. Released when the process ends, however."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: builds are not serialised
+        yield
+        return
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                "build: waiting for another build of this project to finish …",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # the lock goes with the file's closing
 
 
 # The stale targets of the build in progress, set just before the worker processes are

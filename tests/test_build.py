@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import filecmp
 import hashlib
 import json
@@ -342,6 +343,26 @@ def test_serve_keeps_watching_after_a_rebuild_that_raised(project: Project) -> N
         edit_episode(episode, "analogy: Like politely asking", "analogy: Like kindly asking")
         assert served.status_when(lambda s: s["version"] == 2)["problems"] == []
         assert "Like kindly asking a librarian" in fetch(f"{served.base}/023/index.html")
+
+
+def test_a_second_build_of_the_same_folder_waits_for_the_first(project: Project) -> None:
+    build_project(project, BuildOptions(only=TEXT, quiet=True))
+    with open(project.build_dir / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a build in progress holds it
+        second = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "build", "--only", "blog,site", "--force"],
+            env={**os.environ, "FIVEML_ROOT": str(project.root)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert second.stderr is not None
+        waiting = second.stderr.readline()
+        assert waiting == "build: waiting for another build of this project to finish …\n"
+        assert second.poll() is None  # it cannot go on while the lock is held
+    _, rest = second.communicate(timeout=120)
+    assert second.returncode == 0
+    assert re.match(r"build \(blog, site\): \d+ built, 0 up to date, 0 failed", rest)
 
 
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
