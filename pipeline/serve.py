@@ -16,6 +16,7 @@ import functools
 import html
 import http.server
 import json
+import re
 import sys
 import threading
 import urllib.parse
@@ -165,9 +166,60 @@ def make_handler(build_dir: Path, state: BuildState) -> type[http.server.BaseHTT
                 body = page.replace(b"</body>", LIVE_SCRIPT + b"</body>")
                 self._send(body, "text/html; charset=utf-8", status)
                 return
+            if "Range" in self.headers and path.is_file():
+                self._send_range(path, self.headers["Range"])
+                return
             super().do_GET()
 
+        def _send_range(self, path: Path, header: str) -> None:
+            """Part of a file (206), as browsers ask for media: without it Chromium
+            cannot seek in the video draft. One range per request; other forms of the
+            header are ignored and the whole file is sent, as RFC 9110 allows."""
+            size = path.stat().st_size
+            wanted = byte_range(header, size)
+            if wanted is None:
+                super().do_GET()
+                return
+            if wanted == UNSATISFIABLE:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            first, last = wanted
+            with open(path, "rb") as handle:
+                handle.seek(first)
+                body = handle.read(last - first + 1)
+            self.send_response(206)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
     return functools.partial(Handler, directory=str(build_dir))  # type: ignore[return-value]
+
+
+UNSATISFIABLE = (-1, -1)
+_SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a single `Range: bytes=...` header over a file of
+    `size` bytes; UNSATISFIABLE when it starts past the end; None when it is not one
+    byte range (several, or another unit), which is answered with the whole file."""
+    match = _SINGLE_RANGE.fullmatch(header.strip())
+    if match is None or not (match[1] or match[2]):
+        return None
+    if match[1]:  # "first-" or "first-last"
+        first = int(match[1])
+        last = min(int(match[2]), size - 1) if match[2] else size - 1
+    else:  # "-n": the last n bytes
+        first, last = max(0, size - int(match[2])), size - 1
+    if first >= size or first > last:
+        return UNSATISFIABLE
+    return first, last
 
 
 def _after(request_path: str) -> int | None:

@@ -202,3 +202,20 @@ def test_serve_lists_problems_over_the_page_as_text_and_reloads_once_fixed(
         assert overlay.count() == 0
         assert dialogs == [] and errors == []
         page.close()
+
+
+def test_the_video_draft_seeks_under_fiveml_serve(browser, project: Project) -> None:
+    """Chromium seeks in media only where the server answers range requests."""
+    with serving(project) as served:  # every stage: the page embeds the draft
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{served.base}/023/index.html")
+        page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=30_000)
+        landed = page.evaluate(
+            """() => new Promise(done => {
+                const video = document.querySelector('video');
+                video.addEventListener('seeked', () => done(video.currentTime), {once: true});
+                video.currentTime = 90;
+            })"""
+        )
+        assert 89 <= landed <= 91
+        page.close()

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from pipeline.cache import file_digest
 from pipeline.check import PARALLEL_LOAD_MIN, check_project
 from pipeline.errors import ContentError, UsageError
 from pipeline.project import Project
-from pipeline.serve import BuildState
+from pipeline.serve import UNSATISFIABLE, BuildState, byte_range
 from pipeline.workers import can_fork
 from tests.conftest import count_calls, edit_episode, fetch, serving
 
@@ -363,6 +364,44 @@ def test_a_second_build_of_the_same_folder_waits_for_the_first(project: Project)
     _, rest = second.communicate(timeout=120)
     assert second.returncode == 0
     assert re.match(r"build \(blog, site\): \d+ built, 0 up to date, 0 failed", rest)
+
+
+def test_byte_ranges_as_browsers_ask_for_media() -> None:
+    assert byte_range("bytes=0-99", 1000) == (0, 99)
+    assert byte_range("bytes=900-", 1000) == (900, 999)
+    assert byte_range("bytes=990-2000", 1000) == (990, 999)  # clipped to the end
+    assert byte_range("bytes=-100", 1000) == (900, 999)  # the last 100 bytes
+    assert byte_range("bytes=-5000", 1000) == (0, 999)
+    assert byte_range("bytes=1000-", 1000) == UNSATISFIABLE
+    assert byte_range("bytes=-0", 1000) == UNSATISFIABLE
+    assert byte_range("bytes=5-4", 1000) == UNSATISFIABLE
+    for whole_file in ("bytes=0-1,5-6", "items=0-1", "bytes=-", "bytes=a-b"):
+        assert byte_range(whole_file, 1000) is None, whole_file
+
+
+def test_serve_answers_range_requests(project: Project) -> None:
+    with serving(project, "--only", "blog,site") as served:
+        css = (project.build_dir / "style.css").read_bytes()
+
+        def get(range_header: str) -> tuple[int, dict[str, str], bytes]:
+            request = urllib.request.Request(
+                f"{served.base}/style.css", headers={"Range": range_header}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, dict(response.headers), response.read()
+            except urllib.error.HTTPError as refused:
+                return refused.code, dict(refused.headers), refused.read()
+
+        status, headers, body = get("bytes=10-109")
+        assert (status, body) == (206, css[10:110])
+        assert headers["Content-Range"] == f"bytes 10-109/{len(css)}"
+        assert headers["Accept-Ranges"] == "bytes"
+        assert headers["Content-Type"] == "text/css"
+        assert get("bytes=-20")[2] == css[-20:]
+        status, headers, _ = get(f"bytes={len(css)}-")
+        assert (status, headers["Content-Range"]) == (416, f"bytes */{len(css)}")
+        assert get("bytes=0-1,5-6")[::2] == (200, css)  # several ranges: the whole file
 
 
 def test_outputs_never_leave_the_build_folder(tmp_path: Path) -> None:
