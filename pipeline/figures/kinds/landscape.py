@@ -78,8 +78,10 @@ def draw_loss_landscape(spec: LossLandscapeSpec, fig: Figure, series: Series) ->
         ax.annotate(
             f"+{rise:.2f} loss",
             (d, rise),
-            xytext=(12, 6),
+            # Up and to the left, inside the bowl: to the right the curve runs through it.
+            xytext=(-10, 14),
             textcoords="offset points",
+            horizontalalignment="right",
             color=theme.foreground,
         )
         ax.set_ylim(0, 0.5 * spec.sharp_curvature * 1.2)
