@@ -124,12 +124,15 @@ def draw_rollout(spec: RolloutSpec, fig: Figure, series: Series) -> None:
     if spec.incident_stage is not None:
         at = spec.incident_stage * spec.stage_minutes
         label = "rollback" if spec.on_incident == "rollback" else "halt"
+        near_left = at < 0.8 * minutes[-1]
         traffic.annotate(
             label,
             (at, share[-1]),
-            xytext=(0, 24),
+            # Beside the drop, not centred on it (the traffic line would run through the
+            # word): to its right, or to its left when the drop is near the right edge.
+            xytext=(12, 24) if near_left else (-12, 24),
             textcoords="offset points",
-            ha="center",
+            ha="left" if near_left else "right",
             color=theme.palette[1],
             fontweight="bold",
             arrowprops={"arrowstyle": "->", "color": theme.palette[1]},
