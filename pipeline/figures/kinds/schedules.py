@@ -86,7 +86,13 @@ def learning_rate(schedule: Schedule, step: int, total: int) -> float:
 
 @figure_kind(LrScheduleSpec)
 def draw_lr_schedule(spec: LrScheduleSpec, fig: Figure, series: Series) -> None:
-    ax = single_axes(fig, series)
+    # The legend goes above the plot, three to a row (every schedule starts at the top, so
+    # inside the axes it always sat on some curve); the plot makes room for its rows and
+    # for a caption above them.
+    columns = min(len(spec.schedules), 3)
+    rows = -(-len(spec.schedules) // columns)
+    top = 0.86 - 0.05 * (rows - 1) - (0.06 if spec.caption else 0.0)
+    ax = single_axes(fig, series, top=top)
     steps = range(spec.steps)
     for schedule in spec.schedules:
         ax.plot(
@@ -98,4 +104,4 @@ def draw_lr_schedule(spec: LrScheduleSpec, fig: Figure, series: Series) -> None:
     ax.set_ylabel("Learning rate")
     ax.set_xlim(0, spec.steps - 1)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=columns, borderaxespad=0.4)
