@@ -3,8 +3,11 @@ and reports bad parameters as located problems."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,10 +21,12 @@ from pipeline.figures.registry import (
     DuplicateKindError,
     FigureSpecBase,
     figure_kind,
+    get_kind,
     load_builtin_kinds,
 )
-from pipeline.figures.render import render_figure
+from pipeline.figures.render import DESIGN_WIDTH, render_figure
 from pipeline.figures.specs import FigureSpec
+from pipeline.figures.theme import rc_params
 from pipeline.model import Series
 from pipeline.project import Project
 from tests.conftest import edit_episode
@@ -74,6 +79,59 @@ def test_same_spec_gives_identical_bytes(kind: str) -> None:
     assert first["png"] == second["png"]
     assert first["svg"] == second["svg"]
     assert b"<dc:date>" not in first["svg"]
+
+
+@contextlib.contextmanager
+def drawn(spec: FigureSpecBase) -> Iterator[Any]:
+    """The spec drawn on a video-sized figure, as `render_figure` draws it, to inspect."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(rc_params(SERIES.theme)):
+        fig = plt.figure(figsize=(DESIGN_WIDTH, DESIGN_WIDTH * 720 / 1280), dpi=1280 / DESIGN_WIDTH)
+        try:
+            get_kind(spec.kind).draw(spec, fig, SERIES)  # type: ignore[attr-defined]
+            fig.canvas.draw()
+            yield fig
+        finally:
+            plt.close(fig)
+
+
+def test_flow_labels_fit_their_boxes_and_arrows_show_between_them() -> None:
+    long_words = ["Prompt", "Tokenization", "Language model", "Structured call", "Tool runtime"]
+    spec = ADAPTER.validate_python({"kind": "flow", "steps": [*long_words, "Result", "Answer"]})
+    with drawn(spec) as fig:
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        boxes = [
+            p.get_window_extent(renderer)
+            for p in ax.patches
+            if type(p).__name__ == "FancyBboxPatch"
+        ]
+        arrows = [
+            p.get_window_extent(renderer)
+            for p in ax.patches
+            if type(p).__name__ == "FancyArrowPatch"
+        ]
+        labels = [t for t in ax.texts if t.get_text().replace("\n", " ") in spec.steps]
+        assert len(boxes) == len(labels) == 7 and len(arrows) == 6
+        for box, label in zip(boxes, labels, strict=True):
+            text = label.get_window_extent(renderer)
+            assert box.x0 < text.x0 and text.x1 < box.x1, label.get_text()
+        assert "Tokenization" in [t.get_text() for t in labels]  # long words are not broken
+        assert len({t.get_fontsize() for t in labels}) == 1  # one size for every box
+        for left, arrow, right in zip(boxes, arrows, boxes[1:], strict=False):
+            assert left.x1 - 2 <= arrow.x0 and arrow.x1 <= right.x0 + 2
+            assert arrow.width > 20, "an arrow too short to see"
+
+
+def test_lr_schedule_legend_sits_above_the_plot() -> None:
+    spec = ADAPTER.validate_python({**EXAMPLES["lr_schedule"], "caption": "Six schedules"})
+    with drawn(spec) as fig:
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y0 >= ax.get_window_extent(renderer).y1 - 1
+        assert legend.y1 <= fig.bbox.y1
 
 
 def test_sgdr_restarts_at_the_top_and_cycles_grow() -> None:

@@ -10,7 +10,9 @@ from pydantic import Field
 from pipeline.figures.registry import FigureSpecBase, figure_kind
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
     from pipeline.model import Series
 
@@ -39,10 +41,14 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     count = len(spec.steps)
-    gap = 0.04
+    # The rounded border is drawn `pad` outside each box; the arrows run between borders,
+    # so the gap leaves them room to be seen (at 0.04 they were stubs under their heads).
+    pad = 0.01
+    gap = 0.06 if count <= 5 else 0.045
     width = (1 - gap * (count + 1)) / count
     height = 0.36
-    font = theme.base_font_size * (1.3 if count <= 5 else 1.05)
+    font = theme.base_font_size * (1.3 if count <= 3 else 1.15 if count <= 5 else 0.95)
+    labels: list[Text] = []
     for i, label in enumerate(spec.steps):
         x = gap + i * (width + gap)
         accent = (i + 1) in spec.highlight
@@ -52,14 +58,20 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
                 (x, 0.5 - height / 2),
                 width,
                 height,
-                boxstyle="round,pad=0.01,rounding_size=0.03",
+                boxstyle=f"round,pad={pad},rounding_size=0.03",
                 linewidth=3,
                 edgecolor=colour,
                 facecolor=theme.background,
             )
         )
-        wrapped = "\n".join(textwrap.wrap(label, 12 if count > 4 else 16))
-        ax.text(
+        wrapped = "\n".join(
+            textwrap.wrap(
+                label,
+                16 if count <= 4 else 12 if count <= 5 else 9,
+                break_long_words=False,  # a long word shrinks the font instead
+            )
+        )
+        text = ax.text(
             x + width / 2,
             0.5,
             wrapped,
@@ -69,14 +81,15 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
             color=theme.foreground,
             fontweight="bold",
         )
+        labels.append(text)
         if i + 1 < count:
-            start, end = x + width, x + width + gap
+            start, end = x + width + pad, x + width + gap - pad
             ax.add_patch(
                 FancyArrowPatch(
                     (start, 0.5),
                     (end, 0.5),
                     arrowstyle="-|>",
-                    mutation_scale=22,
+                    mutation_scale=18,
                     linewidth=2.5,
                     color=theme.muted,
                     shrinkA=0,
@@ -92,3 +105,16 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
                     fontsize=theme.base_font_size,
                     color=theme.muted,
                 )
+    _fit_labels(labels, ax, width)
+
+
+def _fit_labels(labels: list[Text], ax: Axes, width: float) -> None:
+    """One font size for every box label, small enough that the widest fits its box (a
+    long word cannot wrap)."""
+    renderer = ax.figure.canvas.get_renderer()
+    room = ax.transData.transform((width * 0.9, 0))[0] - ax.transData.transform((0, 0))[0]
+    size = labels[0].get_fontsize()
+    while size > 6 and max(t.get_window_extent(renderer).width for t in labels) > room:
+        size *= 0.92
+        for text in labels:
+            text.set_fontsize(size)
