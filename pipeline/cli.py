@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from pipeline import __version__
 from pipeline.errors import ContentError, PipelineError, UsageError
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fiveml", description="The Five ML Concepts content pipeline.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"fiveml {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in (_add_check, _add_build, _add_new, _add_schema, _add_refs, _add_import, _add_serve):
         add(commands)

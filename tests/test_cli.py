@@ -84,6 +84,12 @@ def test_unknown_episode_is_a_usage_error(fiveml: Run) -> None:
     )
 
 
+def test_version(fiveml: Run) -> None:
+    from pipeline import __version__
+
+    assert fiveml("--version") == (0, f"fiveml {__version__}\n", "")
+
+
 def test_bad_option_is_a_usage_error(fiveml: Run) -> None:
     code, _, err = fiveml("check", "--format", "xml")
     assert code == 2
