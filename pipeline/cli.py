@@ -29,10 +29,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"fiveml: error: {message}\n")
 
 
+EPISODE_HELP = "episode numbers (23) or files (default: every episode)"
+FORMAT_HELP = "how problems are printed: text (file:line:col), json, or github (annotations)"
+
+
+def _add_episodes(p: argparse.ArgumentParser) -> None:
+    p.add_argument("episodes", nargs="*", metavar="EPISODE", help=EPISODE_HELP)
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["text", "json", "github"], default="text", help=FORMAT_HELP)
+
+
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("check", help="validate episodes and their references")
-    p.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or files (default: all)")
-    p.add_argument("--format", choices=["text", "json", "github"], default="text")
+    p = commands.add_parser(
+        "check",
+        help="validate episodes and their references",
+        description="Validate episodes: the schema, the content rules and the references "
+        "(offline, against references.lock.json). Every problem is listed with its "
+        "file:line:col, its field and how to fix it. Exit 1 when there are errors.",
+    )
+    _add_episodes(p)
+    _add_format(p)
     p.add_argument("--strict", action="store_true", help="warnings fail too (for CI)")
     p.add_argument(
         "--online",
@@ -48,8 +66,13 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_build(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("build", help="render episodes into build/")
-    p.add_argument("episodes", nargs="*", metavar="EPISODE", help="numbers or files (default: all)")
+    p = commands.add_parser(
+        "build",
+        help="render episodes into build/",
+        description="Check, then render what changed into build/: posts, tables, figures, "
+        "video drafts and the site. Nothing is written when an episode has errors.",
+    )
+    _add_episodes(p)
     p.add_argument("--only", default="", help="comma-separated stages: blog,figures,video,site")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     p.add_argument("--force", action="store_true", help="rebuild everything, ignoring the cache")
@@ -62,14 +85,24 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_new(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("new", help="scaffold episodes/NNN.yaml")
-    p.add_argument("number", type=int)
+    p = commands.add_parser(
+        "new",
+        help="scaffold episodes/NNN.yaml",
+        description="Write episodes/NNN.yaml with every field present, commented, and a "
+        "TODO placeholder where the content goes; `fiveml check NNN` lists what is left.",
+    )
+    p.add_argument("number", type=int, help="the episode number (1 to 9999)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(run=_run_new)
 
 
 def _add_schema(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("schema", help="print the episode JSON Schema")
+    p = commands.add_parser(
+        "schema",
+        help="print the episode JSON Schema",
+        description="Print the JSON Schema of episode files (editors use it for completion "
+        "and checking; `make schema` refreshes the committed copy).",
+    )
     p.add_argument("--series", action="store_true", help="the series.yaml schema instead")
     p.set_defaults(run=_run_schema)
 
@@ -77,27 +110,46 @@ def _add_schema(commands: argparse._SubParsersAction) -> None:
 def _add_refs(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("refs", help="manage references.lock.json")
     actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    update = actions.add_parser("update", help="verify references online and write the lock")
-    update.add_argument("episodes", nargs="*", metavar="EPISODE")
-    update.add_argument("--format", choices=["text", "json", "github"], default="text")
+    update = actions.add_parser(
+        "update",
+        help="verify references online and write the lock",
+        description="Verify every reference against arXiv and Crossref (network) and write "
+        "references.lock.json, which offline checks compare against.",
+    )
+    _add_episodes(update)
+    _add_format(update)
     update.set_defaults(run=_run_refs_update)
     fill = actions.add_parser(
-        "fill", help="find arXiv ids and full author lists for TODO references, by title"
+        "fill",
+        help="find arXiv ids and full author lists for TODO references, by title",
+        description="For each reference still marked TODO, search arXiv by title and fill "
+        "in the identifier and authors when exactly one paper matches (network).",
     )
-    fill.add_argument("episodes", nargs="*", metavar="EPISODE")
+    _add_episodes(fill)
     fill.set_defaults(run=_run_refs_fill)
 
 
 def _add_import(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("import", help="turn published posts into episodes/NNN.yaml")
+    p = commands.add_parser(
+        "import",
+        help="turn published posts into episodes/NNN.yaml",
+        description="Turn published posts (plain-text copies, or post.md) into episode "
+        "files; what a post does not carry is left as TODO for `refs fill` and `check`.",
+    )
     p.add_argument("posts", nargs="+", metavar="POST", help="plain-text copies or post.md files")
     p.add_argument("--force", action="store_true", help="overwrite existing episode files")
     p.set_defaults(run=_run_import)
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("serve", help="preview build/ with live reload")
-    p.add_argument("--port", type=int, default=8000)
+    p = commands.add_parser(
+        "serve",
+        help="preview build/ with live reload",
+        description="Build, serve build/ on 127.0.0.1, rebuild on every change to the "
+        "episodes, templates or settings, and reload the open page once a rebuild is done; "
+        "problems are listed on the page.",
+    )
+    p.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free)")
     p.add_argument(
         "--only",
         default="",
@@ -107,7 +159,12 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fiveml", description="The Five ML Concepts content pipeline.")
+    parser = _Parser(
+        prog="fiveml",
+        description="The Five ML Concepts content pipeline.",
+        epilog="Exit codes: 0 all good, 1 problems in the content (or a failed build), "
+        "2 usage error.",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"fiveml {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import socket
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.cli import build_parser
 from tests.conftest import EPISODE_23, REPO, edit_episode, heavy_modules_after
 
 Run = Callable[..., tuple[int, str, str]]
@@ -88,6 +90,24 @@ def test_version(fiveml: Run) -> None:
     from pipeline import __version__
 
     assert fiveml("--version") == (0, f"fiveml {__version__}\n", "")
+
+
+def test_every_command_and_option_is_described_in_its_help() -> None:
+    def commands(parser: argparse.ArgumentParser, name: str):
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, child in action.choices.items():
+                    yield from commands(child, f"{name} {sub}")
+
+    undescribed = []
+    for name, parser in commands(build_parser(), "fiveml"):
+        if parser.description is None and name != "fiveml refs":  # that one only groups two
+            undescribed.append(name)
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction) and not action.help:
+                undescribed.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert undescribed == []
 
 
 def test_bad_option_is_a_usage_error(fiveml: Run) -> None:
