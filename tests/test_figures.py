@@ -124,6 +124,22 @@ def test_flow_labels_fit_their_boxes_and_arrows_show_between_them() -> None:
             assert arrow.width > 20, "an arrow too short to see"
 
 
+@pytest.mark.parametrize("stage", [1, 2, 3, 4])
+def test_rollout_label_sits_beside_the_drop_inside_the_plot(stage: int) -> None:
+    spec = ADAPTER.validate_python(
+        {"kind": "rollout", "stages": [1, 5, 25, 50, 100], "incident_stage": stage}
+    )
+    with drawn(spec) as fig:
+        traffic = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        [note] = [t for t in traffic.texts if t.get_text() == "rollback"]
+        word = note.get_window_extent(renderer)
+        plot = traffic.get_window_extent(renderer)
+        drop = traffic.transData.transform((stage * spec.stage_minutes, 0))[0]
+        assert plot.x0 <= word.x0 and word.x1 <= plot.x1
+        assert word.x1 < drop or word.x0 > drop, "the traffic line's drop runs through it"
+
+
 def test_lr_schedule_legend_sits_above_the_plot() -> None:
     spec = ADAPTER.validate_python({**EXAMPLES["lr_schedule"], "caption": "Six schedules"})
     with drawn(spec) as fig:

@@ -124,16 +124,20 @@ def draw_rollout(spec: RolloutSpec, fig: Figure, series: Series) -> None:
     if spec.incident_stage is not None:
         at = spec.incident_stage * spec.stage_minutes
         label = "rollback" if spec.on_incident == "rollback" else "halt"
-        near_left = at < 0.8 * minutes[-1]
-        traffic.annotate(
+        # Beside the drop, not centred on it (the traffic line would run through the word):
+        # to its right, where only the flat line after it runs; to its left when the word
+        # would leave the axes there.
+        note = traffic.annotate(
             label,
             (at, share[-1]),
-            # Beside the drop, not centred on it (the traffic line would run through the
-            # word): to its right, or to its left when the drop is near the right edge.
-            xytext=(12, 24) if near_left else (-12, 24),
+            xytext=(12, 24),
             textcoords="offset points",
-            ha="left" if near_left else "right",
+            ha="left",
             color=theme.palette[1],
             fontweight="bold",
             arrowprops={"arrowstyle": "->", "color": theme.palette[1]},
         )
+        renderer = fig.canvas.get_renderer()
+        if note.get_window_extent(renderer).x1 > traffic.get_window_extent(renderer).x1:
+            note.set_position((-12, 24))
+            note.set_horizontalalignment("right")
