@@ -49,6 +49,7 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
     height = 0.36
     font = theme.base_font_size * (1.3 if count <= 3 else 1.15 if count <= 5 else 0.95)
     labels: list[Text] = []
+    edge_labels: list[Text] = []
     for i, label in enumerate(spec.steps):
         x = gap + i * (width + gap)
         accent = (i + 1) in spec.highlight
@@ -97,20 +98,24 @@ def draw_flow(spec: FlowSpec, fig: Figure, series: Series) -> None:
                 )
             )
             if i < len(spec.edge_labels) and spec.edge_labels[i]:
-                ax.text(
-                    (start + end) / 2,
-                    0.5 + height / 2 + 0.06,
-                    spec.edge_labels[i],
-                    ha="center",
-                    fontsize=theme.base_font_size,
-                    color=theme.muted,
+                edge_labels.append(
+                    ax.text(
+                        (start + end) / 2,
+                        0.5 + height / 2 + 0.06,
+                        spec.edge_labels[i],
+                        ha="center",
+                        fontsize=theme.base_font_size,
+                        color=theme.muted,
+                    )
                 )
-    _fit_labels(labels, ax, width)
+    size = _fit_labels(labels, ax, width)
+    for text in edge_labels:  # never larger than the steps they join
+        text.set_fontsize(min(text.get_fontsize(), size))
 
 
-def _fit_labels(labels: list[Text], ax: Axes, width: float) -> None:
+def _fit_labels(labels: list[Text], ax: Axes, width: float) -> float:
     """One font size for every box label, small enough that the widest fits its box (a
-    long word cannot wrap)."""
+    long word cannot wrap); returns that size."""
     renderer = ax.figure.canvas.get_renderer()
     room = ax.transData.transform((width * 0.9, 0))[0] - ax.transData.transform((0, 0))[0]
     size = labels[0].get_fontsize()
@@ -118,3 +123,4 @@ def _fit_labels(labels: list[Text], ax: Axes, width: float) -> None:
         size *= 0.92
         for text in labels:
             text.set_fontsize(size)
+    return size
