@@ -98,7 +98,13 @@ def drawn(spec: FigureSpecBase) -> Iterator[Any]:
 
 def test_flow_labels_fit_their_boxes_and_arrows_show_between_them() -> None:
     long_words = ["Prompt", "Tokenization", "Language model", "Structured call", "Tool runtime"]
-    spec = ADAPTER.validate_python({"kind": "flow", "steps": [*long_words, "Result", "Answer"]})
+    spec = ADAPTER.validate_python(
+        {
+            "kind": "flow",
+            "steps": [*long_words, "Result", "Answer"],
+            "edge_labels": ["reads", "writes", "runs", "returns", "reads", "says"],
+        }
+    )
     with drawn(spec) as fig:
         ax = fig.axes[0]
         renderer = fig.canvas.get_renderer()
@@ -119,6 +125,9 @@ def test_flow_labels_fit_their_boxes_and_arrows_show_between_them() -> None:
             assert box.x0 < text.x0 and text.x1 < box.x1, label.get_text()
         assert "Tokenization" in [t.get_text() for t in labels]  # long words are not broken
         assert len({t.get_fontsize() for t in labels}) == 1  # one size for every box
+        joins = [t for t in ax.texts if t.get_text() in spec.edge_labels]
+        assert len(joins) == 6
+        assert max(t.get_fontsize() for t in joins) <= labels[0].get_fontsize()
         for left, arrow, right in zip(boxes, arrows, boxes[1:], strict=False):
             assert left.x1 - 2 <= arrow.x0 and arrow.x1 <= right.x0 + 2
             assert arrow.width > 20, "an arrow too short to see"
