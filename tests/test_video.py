@@ -15,7 +15,7 @@ from pipeline.load import load_episode
 from pipeline.model import Episode, Series
 from pipeline.project import Project
 from pipeline.video.assemble import build_video
-from pipeline.video.slides import layout_for, plan_slides
+from pipeline.video.slides import common_size, fit_text, layout_for, plan_slides
 from pipeline.video.speech import SilentVoice, default_voice
 from tests.conftest import EPISODE_23, edit_episode, heavy_modules_after
 
@@ -186,6 +186,22 @@ def test_long_text_stays_inside_the_frame_and_safe_area(tmp_path: Path, aspect: 
         for label, (left, top, right, bottom) in boxes:
             assert safe[0] <= left and right <= safe[2], (slide, label)
             assert safe[1] <= top and bottom <= safe[3], (slide, label)
+
+
+def test_a_list_of_rows_is_set_in_one_size_the_largest_that_fits_them_all() -> None:
+    from PIL import Image, ImageDraw
+
+    draw = ImageDraw.Draw(Image.new("RGB", (600, 400)))
+    short = ("Tool Use — AI calling external tools", (0, 0, 600, 60))
+    long = ("Learning Rate Schedules — Adjusting learning rate during training", (0, 60, 600, 120))
+
+    def size(*rows: tuple[str, tuple[int, int, int, int]]) -> int:
+        return common_size(draw, list(rows), bold=False, max_size=48, min_size=12)
+
+    assert size(short) > size(long)  # fitted one by one, the short row came out larger
+    assert size(short, long) == size(long)
+    font, lines = fit_text(draw, long[0], long[1], bold=False, max_size=size(long), min_size=12)
+    assert len(lines) * font.size * 1.25 <= 60 and not lines[-1].endswith("…")
 
 
 def test_final_render_is_constant_30_fps_full_hd(tmp_path: Path) -> None:

@@ -224,6 +224,27 @@ def fit_text(
     return font, lines
 
 
+def _inset(box: Box, pad: int = 4) -> Box:
+    """Glyphs can ink a pixel or two outside their advance box (side bearings)."""
+    return (box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad)
+
+
+def common_size(
+    draw: ImageDraw.ImageDraw,
+    rows: list[tuple[str, Box]],
+    *,
+    bold: bool,
+    max_size: int,
+    min_size: int,
+) -> int:
+    """The one font size at which every row fits its box, so that a list of rows is
+    set in one size (fitted one by one, a short row came out larger than the rest)."""
+    return min(
+        fit_text(draw, text, _inset(box), bold=bold, max_size=max_size, min_size=min_size)[0].size
+        for text, box in rows
+    )
+
+
 def draw_text(
     draw: ImageDraw.ImageDraw,
     text: str,
@@ -237,9 +258,7 @@ def draw_text(
     valign: str = "top",
 ) -> Box:
     """Draw wrapped, fitted text in `box`; returns the box the ink actually covers."""
-    # Glyphs can ink a pixel or two outside their advance box (side bearings): inset.
-    pad = 4
-    box = (box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad)
+    box = _inset(box)
     font, lines = fit_text(draw, text, box, bold=bold, max_size=max_size, min_size=min_size)
     line_height = int(font.size * 1.25)
     total = line_height * len(lines)
@@ -320,15 +339,19 @@ def _draw_title(c: _Canvas, slide: Slide) -> None:
     theme, (left, _, right, bottom) = c.series.theme, c.layout.safe
     split = _centred_heading(c, slide.heading, 0.34, int(c.big * 1.2))
     row_h = (bottom - split) // max(1, len(slide.body))
-    for i, name in enumerate(slide.body):
-        box = (left, split + i * row_h, right, split + (i + 1) * row_h)
+    rows = [
+        (f"{i + 1}. {name}", (left, split + i * row_h, right, split + (i + 1) * row_h))
+        for i, name in enumerate(slide.body)
+    ]
+    size = common_size(c.draw, rows, bold=False, max_size=c.mid, min_size=c.small)
+    for i, (text, box) in enumerate(rows):
         c.text(
             f"item{i + 1}",
-            f"{i + 1}. {name}",
+            text,
             box,
             theme.palette[i % len(theme.palette)],
             bold=False,
-            max_size=c.mid,
+            max_size=size,
             align="center",
             valign="middle",
         )
@@ -396,15 +419,19 @@ def _draw_table(c: _Canvas, slide: Slide) -> None:
     )
     row_top = header[3] + int(c.layout.size[1] * 0.02)
     row_h = (bottom - row_top) // max(1, len(slide.body))
-    for i, row in enumerate(slide.body):
-        box = (left, row_top + i * row_h, right, row_top + (i + 1) * row_h)
+    rows = [
+        (row, (left, row_top + i * row_h, right, row_top + (i + 1) * row_h))
+        for i, row in enumerate(slide.body)
+    ]
+    size = common_size(c.draw, rows, bold=False, max_size=int(c.mid * 0.85), min_size=c.small)
+    for i, (text, box) in enumerate(rows):
         c.text(
             f"row{i + 1}",
-            row,
+            text,
             box,
             theme.palette[i % len(theme.palette)],
             bold=False,
-            max_size=int(c.mid * 0.85),
+            max_size=size,
             valign="middle",
         )
 
