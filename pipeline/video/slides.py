@@ -335,26 +335,35 @@ def _centred_heading(c: _Canvas, heading: str, share: float, max_size: int) -> i
     return split
 
 
-def _draw_title(c: _Canvas, slide: Slide) -> None:
-    theme, (left, _, right, bottom) = c.series.theme, c.layout.safe
-    split = _centred_heading(c, slide.heading, 0.34, int(c.big * 1.2))
-    row_h = (bottom - split) // max(1, len(slide.body))
+def _draw_rows(
+    c: _Canvas, texts: list[str], top: int, label: str, *, max_size: int, align: str = "left"
+) -> None:
+    """One text per row from `top` to the foot of the safe area, each in the next palette
+    colour, all in one size (the largest at which every row fits)."""
+    palette, (left, _, right, bottom) = c.series.theme.palette, c.layout.safe
+    row_h = (bottom - top) // max(1, len(texts))
     rows = [
-        (f"{i + 1}. {name}", (left, split + i * row_h, right, split + (i + 1) * row_h))
-        for i, name in enumerate(slide.body)
+        (text, (left, top + i * row_h, right, top + (i + 1) * row_h))
+        for i, text in enumerate(texts)
     ]
-    size = common_size(c.draw, rows, bold=False, max_size=c.mid, min_size=c.small)
+    size = common_size(c.draw, rows, bold=False, max_size=max_size, min_size=c.small)
     for i, (text, box) in enumerate(rows):
         c.text(
-            f"item{i + 1}",
+            f"{label}{i + 1}",
             text,
             box,
-            theme.palette[i % len(theme.palette)],
+            palette[i % len(palette)],
             bold=False,
             max_size=size,
-            align="center",
+            align=align,
             valign="middle",
         )
+
+
+def _draw_title(c: _Canvas, slide: Slide) -> None:
+    split = _centred_heading(c, slide.heading, 0.34, int(c.big * 1.2))
+    items = [f"{i + 1}. {name}" for i, name in enumerate(slide.body)]
+    _draw_rows(c, items, split, "item", max_size=c.mid, align="center")
 
 
 def _draw_concept(c: _Canvas, slide: Slide, figure_png: bytes | None) -> None:
@@ -406,34 +415,18 @@ def _draw_concept(c: _Canvas, slide: Slide, figure_png: bytes | None) -> None:
 
 
 def _draw_table(c: _Canvas, slide: Slide) -> None:
-    theme, (left, _, right, bottom) = c.series.theme, c.layout.safe
     header = c.layout.header
     c.text(
         "heading",
         slide.heading,
         header,
-        theme.foreground,
+        c.series.theme.foreground,
         bold=True,
         max_size=c.big,
         valign="middle",
     )
     row_top = header[3] + int(c.layout.size[1] * 0.02)
-    row_h = (bottom - row_top) // max(1, len(slide.body))
-    rows = [
-        (row, (left, row_top + i * row_h, right, row_top + (i + 1) * row_h))
-        for i, row in enumerate(slide.body)
-    ]
-    size = common_size(c.draw, rows, bold=False, max_size=int(c.mid * 0.85), min_size=c.small)
-    for i, (text, box) in enumerate(rows):
-        c.text(
-            f"row{i + 1}",
-            text,
-            box,
-            theme.palette[i % len(theme.palette)],
-            bold=False,
-            max_size=size,
-            valign="middle",
-        )
+    _draw_rows(c, list(slide.body), row_top, "row", max_size=int(c.mid * 0.85))
 
 
 def _draw_end(c: _Canvas, slide: Slide) -> None:
